@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Debian packages the test suite and benchmarks need. Installs only what is missing, and only
+# when running as root (CI and fresh machines); otherwise it says what to install.
+set -euo pipefail
+
+packages=(postgresql wrk)
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \
+    || missing+=("$package")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "Please install these Debian packages: ${missing[*]}" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"

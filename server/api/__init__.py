@@ -1,0 +1,7 @@
+"""The JSON API under /api/v1."""
+
+from flask import Blueprint
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+from server.api import catalog, errors, tickets  # noqa: E402,F401  (routes register)

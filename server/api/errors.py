@@ -1,0 +1,52 @@
+"""Every API failure is JSON {error: {code, message}}; no input can produce a 500."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from server.domain.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+
+class ApiError(Exception):
+    """A refusal raised by the API layer itself (auth, malformed input)."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+def error_response(status: int, code: str, message: str):
+    return jsonify(error={"code": code, "message": message}), status
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(ApiError)
+    def _api_error(error: ApiError):
+        return error_response(error.status, error.code, error.message)
+
+    @app.errorhandler(DomainError)
+    def _domain_error(error: DomainError):
+        return error_response(error.http_status, error.code, error.message)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException):
+        if not _wants_json():
+            return error
+        code = (error.name or "error").lower().replace(" ", "_")
+        return error_response(error.code or 500, code, error.description or error.name)
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception):
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        if _wants_json():
+            return error_response(500, "internal_error", "something went wrong on our side")
+        return "Internal error", 500
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or request.path == "/healthz"

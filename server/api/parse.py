@@ -1,0 +1,52 @@
+"""Reading JSON bodies into typed values with errors that name the field."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any, TypeVar
+
+from flask import request
+
+from server.api.errors import ApiError
+
+E = TypeVar("E", bound=Enum)
+
+
+def json_body(allowed: set[str]) -> dict[str, Any]:
+    """The request's JSON object; an empty body counts as {}; unknown fields are refused."""
+    if not request.get_data(cache=True):
+        return {}
+    if not request.is_json:
+        raise ApiError(415, "unsupported_media_type", "send the body as application/json")
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ApiError(400, "invalid_json", "the body must be a JSON object")
+    unknown = sorted(set(body) - allowed)
+    if unknown:
+        raise ApiError(422, "unknown_field", f"unknown field(s): {', '.join(unknown)}")
+    return body
+
+
+def text(body: dict[str, Any], name: str, *, required: bool = False, max_len: int = 200
+         ) -> str | None:
+    value = body.get(name)
+    if value is None:
+        if required:
+            raise ApiError(422, "missing_field", f"'{name}' is required")
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise ApiError(422, "invalid_field", f"'{name}' must be a non-empty string")
+    if len(value) > max_len:
+        raise ApiError(422, "invalid_field", f"'{name}' is longer than {max_len} characters")
+    return value.strip()
+
+
+def choice(body: dict[str, Any], name: str, enum: type[E], *, required: bool = False) -> E | None:
+    value = text(body, name, required=required, max_len=40)
+    if value is None:
+        return None
+    try:
+        return enum(value)
+    except ValueError:
+        options = ", ".join(m.value for m in enum)
+        raise ApiError(422, "invalid_field", f"'{name}' must be one of: {options}") from None

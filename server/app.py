@@ -1,0 +1,58 @@
+"""The application factory: registrations only."""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import Flask
+from flask_socketio import SocketIO
+
+from server import pages, sockets
+from server.api import bp as api_bp
+from server.api import errors
+from server.config import load_config
+from server.context import Turnos
+from server.db import Database
+from server.extensions import Extensions, init_app
+from server.migrate import upgrade
+from server.realtime import Hub
+from server.services.catalog import sync_catalog
+from server.services.tokens import TokenChecker
+from server.settings import Settings
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """Build the CSA server: config, database, API, pages and live push."""
+    settings = settings or Settings()
+    config = load_config(settings.config_path)
+    db = Database(settings.database_url)
+    if settings.migrate:
+        upgrade(db.engine)
+    sync_catalog(db, config)
+
+    app = Flask(__name__)
+    # Without TURNOS_SECRET_KEY each start gets a fresh random key: nothing signed survives a
+    # restart, which is safe; there is no fixed fallback secret.
+    app.config["SECRET_KEY"] = settings.secret_key or secrets.token_hex(32)
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+
+    socketio = SocketIO(
+        app,
+        async_mode=settings.async_mode,
+        cors_allowed_origins=[config.base_url],
+        ping_interval=10,
+        ping_timeout=10,
+    )
+    ctx = Turnos(config=config, db=db, clock=settings.clock, sink=None)  # type: ignore[arg-type]
+    hub = Hub(ctx, socketio)
+    ctx.sink = hub
+    extensions = Extensions(ctx=ctx, socketio=socketio, hub=hub, tokens=TokenChecker(ctx))
+    init_app(app, extensions)
+
+    errors.register(app)
+    app.register_blueprint(api_bp)
+    app.register_blueprint(pages.bp)
+    sockets.register(socketio, extensions)
+    if settings.start_hub:
+        hub.start()
+    return app

@@ -1,0 +1,118 @@
+"""The `turnos` command: serve, database, demo data and tokens."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from server.clock import Clock
+from server.config import ConfigError, load_config
+from server.context import NoPush, Turnos
+from server.db import Database
+from server.domain.errors import DomainError
+from server.migrate import upgrade
+from server.services import tokens
+from server.services.catalog import sync_catalog
+from server.settings import Settings
+
+
+def _context(settings: Settings) -> Turnos:
+    config = load_config(settings.config_path)
+    db = Database(settings.database_url)
+    upgrade(db.engine)
+    sync_catalog(db, config)
+    return Turnos(config=config, db=db, clock=Clock(), sink=NoPush())
+
+
+@click.group()
+@click.option("--config", "config_path", type=click.Path(path_type=Path), default=None,
+              help="config.toml of the CSA (default: $TURNOS_CONFIG or ./config.toml)")
+@click.pass_context
+def main(click_ctx: click.Context, config_path: Path | None) -> None:
+    """Turnos: kiosk and turn management for a service centre."""
+    settings = Settings()
+    if config_path is not None:
+        settings = Settings(config_path=config_path)
+    click_ctx.obj = settings
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.pass_obj
+def serve(settings: Settings, host: str, port: int) -> None:
+    """Serve the CSA (development server; see README for gunicorn in production)."""
+    from server.app import create_app
+    from server.extensions import ext
+
+    app = create_app(settings)
+    click.echo(f"Turnos: {ext(app).ctx.config.name} on http://{host}:{port}/")
+    ext(app).socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True,
+                          use_reloader=False, log_output=False)
+
+
+@main.group()
+def db() -> None:
+    """Database maintenance."""
+
+
+@db.command("upgrade")
+@click.pass_obj
+def db_upgrade(settings: Settings) -> None:
+    """Create the database or migrate it to the newest schema."""
+    _context(settings)
+    click.echo("database is up to date")
+
+
+@main.command("check-config")
+@click.pass_obj
+def check_config(settings: Settings) -> None:
+    """Validate config.toml and say what it describes."""
+    config = load_config(settings.config_path)
+    click.echo(
+        f"{config.name}: {len(config.agencies)} agencies, {len(config.services)} services, "
+        f"{len(config.counters)} counters, {len(config.zones)} zones, "
+        f"{len(config.kiosks)} kiosks"
+    )
+
+
+@main.group()
+def token() -> None:
+    """API and device tokens."""
+
+
+@token.command("create")
+@click.argument("name")
+@click.option("--role", type=click.Choice(["admin", "staff", "kiosk", "display"]),
+              required=True)
+@click.pass_obj
+def token_create(settings: Settings, name: str, role: str) -> None:
+    """Create a token and print it once; only its hash is stored."""
+    click.echo(tokens.create_token(_context(settings), name, role))
+
+
+@token.command("revoke")
+@click.argument("name")
+@click.pass_obj
+def token_revoke(settings: Settings, name: str) -> None:
+    """Revoke a token by name."""
+    tokens.revoke_token(_context(settings), name)
+    click.echo(f"revoked {name}")
+
+
+def run() -> None:
+    try:
+        main(standalone_mode=False)
+    except ConfigError as error:
+        click.echo(f"config error: {error}", err=True)
+        sys.exit(2)
+    except DomainError as error:
+        click.echo(f"error: {error.message}", err=True)
+        sys.exit(1)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(error.exit_code)
+    except click.exceptions.Abort:
+        sys.exit(1)

@@ -1,0 +1,172 @@
+"""Typed, frozen description of one CSA, as read from config.toml.
+
+These objects are what the rest of Turnos sees; `server.config.load_config` builds them and
+is the only place that knows about TOML.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+
+class GovernmentOrder(StrEnum):
+    MUNICIPAL = "municipal"
+    STATE = "state"
+    FEDERAL = "federal"
+    BANK = "bank"
+
+
+class TransferPlacement(StrEnum):
+    """Where a transferred ticket re-enters its new queue."""
+
+    FRONT = "front"
+    ORIGINAL_TIME = "original_time"
+
+
+class PreferentialMode(StrEnum):
+    """How preferential tickets (60+, pregnancy, disability) are mixed with regular ones."""
+
+    # Preferential first, unless the oldest regular ticket has waited past a cap.
+    CAP = "cap"
+    # When both wait, one call in every `every` goes to a preferential ticket.
+    INTERLEAVE = "interleave"
+
+
+@dataclass(frozen=True, slots=True)
+class PreferentialPolicyConfig:
+    mode: PreferentialMode = PreferentialMode.CAP
+    regular_wait_cap_minutes: int = 20
+    every: int = 2
+
+
+@dataclass(frozen=True, slots=True)
+class QueueRules:
+    transfer_placement: TransferPlacement = TransferPlacement.FRONT
+    # A called ticket may be marked no-show once it has been recalled this many times.
+    no_show_after_recalls: int = 1
+    # Recalling past this many recalls marks the ticket as a no-show by itself.
+    max_recalls: int = 3
+    preferential: PreferentialPolicyConfig = field(default_factory=PreferentialPolicyConfig)
+
+
+@dataclass(frozen=True, slots=True)
+class OpeningHours:
+    opens: dt.time
+    closes: dt.time
+
+
+@dataclass(frozen=True, slots=True)
+class Agency:
+    id: str
+    name: str
+    order: GovernmentOrder
+
+
+@dataclass(frozen=True, slots=True)
+class Service:
+    code: str
+    prefix: str
+    name: str
+    agency: str
+    target_wait_minutes: int
+    preferential: bool
+    # Optional English name for citizen screens; Spanish `name` is the default.
+    name_en: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Counter:
+    id: str
+    name: str
+    agency: str
+    services: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DisplayZone:
+    id: str
+    name: str
+    counters: tuple[str, ...]
+    services: tuple[str, ...]
+
+
+class PrinterKind(StrEnum):
+    NETWORK = "network"
+    USB = "usb"
+    SERIAL = "serial"
+    CUPS = "cups"
+    FILE = "file"
+
+
+@dataclass(frozen=True, slots=True)
+class Printer:
+    id: str
+    kind: PrinterKind
+    # network: host/port; usb: vendor_id/product_id; serial: device/baudrate;
+    # cups: queue; file: path. Unused fields stay None.
+    host: str | None = None
+    port: int = 9100
+    vendor_id: int | None = None
+    product_id: int | None = None
+    device: str | None = None
+    baudrate: int = 9600
+    queue: str | None = None
+    path: str | None = None
+    paper_width_mm: int = 80
+
+
+@dataclass(frozen=True, slots=True)
+class Kiosk:
+    id: str
+    name: str
+    agencies: tuple[str, ...]
+    printer: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CsaConfig:
+    name: str
+    timezone: ZoneInfo
+    base_url: str
+    hours: OpeningHours
+    # ISO weekday numbers, Monday = 1.
+    working_days: frozenset[int]
+    holidays: frozenset[dt.date]
+    agencies: tuple[Agency, ...]
+    services: tuple[Service, ...]
+    counters: tuple[Counter, ...]
+    zones: tuple[DisplayZone, ...]
+    printers: tuple[Printer, ...]
+    kiosks: tuple[Kiosk, ...]
+    rules: QueueRules = field(default_factory=QueueRules)
+    default_locale: str = "es_MX"
+
+    def service(self, code: str) -> Service:
+        return _by_key(self.services, "code", code)
+
+    def counter(self, counter_id: str) -> Counter:
+        return _by_key(self.counters, "id", counter_id)
+
+    def agency(self, agency_id: str) -> Agency:
+        return _by_key(self.agencies, "id", agency_id)
+
+    def zone(self, zone_id: str) -> DisplayZone:
+        return _by_key(self.zones, "id", zone_id)
+
+    def zones_showing(self, *, service: str, counter: str | None) -> tuple[str, ...]:
+        """Zones whose displays show this service or this counter."""
+        return tuple(
+            z.id
+            for z in self.zones
+            if service in z.services or (counter is not None and counter in z.counters)
+        )
+
+
+def _by_key(items: tuple, attr: str, key: str):
+    for item in items:
+        if getattr(item, attr) == key:
+            return item
+    raise KeyError(key)

@@ -1,0 +1,225 @@
+"""Live push: rooms, seq-ordered dispatch, and replay for clients that reconnect.
+
+Python Socket.IO has no connection-state recovery, so Turnos builds its own on the event log.
+Every committed event carries the CSA-wide `seq`. Services hand events to `Hub.publish`, which
+only enqueues, so a request never waits for fan-out. One dispatcher task emits them strictly in
+seq order (holding back any that overtook an earlier one) and keeps the newest in a ring
+buffer. A client subscribes with the rooms it wants and the last seq it saw; it gets exactly
+the events it missed in those rooms, in order, or a fresh snapshot when too much was missed.
+Joining the rooms and choosing the replay range happen under the same lock the dispatcher
+holds while emitting, so an event is either replayed or pushed live, never both, never neither.
+
+Queue counts change with every ticket; they are coalesced into at most a few `queue.changed`
+messages per second. Ticket events are never coalesced or dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections import deque
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict
+from typing import Any
+
+from flask_socketio import SocketIO, join_room
+
+from server.context import Turnos
+from server.services import events as event_log
+from server.services import queries
+from server.services.events import PublishedEvent
+
+log = logging.getLogger(__name__)
+
+RING_SIZE = 5_000
+# A client that missed more than this gets a snapshot instead of a replay.
+REPLAY_LIMIT = 1_000
+QUEUE_FLUSH_SECONDS = 0.25
+# Events written by another process (the CLI) are picked up from the database this often.
+POLL_SECONDS = 1.0
+# An event that overtook an earlier one waits this long for it before the log is read.
+GAP_WAIT_SECONDS = 0.5
+
+
+class Hub:
+    """Receives committed events and pushes them to Socket.IO rooms in seq order."""
+
+    def __init__(self, ctx: Turnos, socketio: SocketIO) -> None:
+        self._ctx = ctx
+        self._socketio = socketio
+        self._inbox: queue.SimpleQueue[Sequence[PublishedEvent]] = queue.SimpleQueue()
+        self._lock = threading.RLock()
+        self._ring: deque[PublishedEvent] = deque(maxlen=RING_SIZE)
+        self._held: dict[int, PublishedEvent] = {}
+        self._dirty_services: set[str] = set()
+        self._last_flush = 0.0
+        self._last_poll = 0.0
+        self._gap_since: float | None = None
+        self._started = False
+        with ctx.db.read() as conn:
+            self.dispatched = event_log.current_seq(conn)
+
+    # --- producer side ------------------------------------------------------------------
+
+    def publish(self, events: Sequence[PublishedEvent]) -> None:
+        if events:
+            self._inbox.put(events)
+
+    def start(self) -> None:
+        """Start the dispatcher once per process (idempotent)."""
+        with self._lock:
+            if self._started:
+                return
+            self._started = True
+        self._socketio.start_background_task(self._run)
+
+    # --- dispatcher ---------------------------------------------------------------------
+
+    def _run(self) -> None:
+        while True:
+            try:
+                self.pump(timeout=QUEUE_FLUSH_SECONDS)
+            except Exception:  # the dispatcher must outlive any one bad event
+                log.exception("event dispatch failed; continuing")
+                time.sleep(0.1)
+
+    def pump(self, timeout: float = 0.0) -> None:
+        """Take what arrived, emit whatever is now in order, flush queue counts when due."""
+        try:
+            batch = self._inbox.get(timeout=timeout) if timeout else self._inbox.get_nowait()
+        except queue.Empty:
+            batch = ()
+        arrived = list(batch)
+        while True:
+            try:
+                arrived.extend(self._inbox.get_nowait())
+            except queue.Empty:
+                break
+        now = time.monotonic()
+        with self._lock:
+            for event in arrived:
+                if event.seq > self.dispatched:
+                    self._held[event.seq] = event
+            self._emit_in_order()
+            if self._held:
+                self._gap_since = self._gap_since or now
+            else:
+                self._gap_since = None
+            gap_stuck = self._gap_since is not None and now - self._gap_since > GAP_WAIT_SECONDS
+            if gap_stuck or now - self._last_poll > POLL_SECONDS:
+                self._last_poll = now
+                self._catch_up_from_log()
+        if self._dirty_services and now - self._last_flush >= QUEUE_FLUSH_SECONDS:
+            self._last_flush = now
+            self._flush_queues()
+
+    def _emit_in_order(self) -> None:
+        while self.dispatched + 1 in self._held:
+            event = self._held.pop(self.dispatched + 1)
+            self._emit(event)
+
+    def _catch_up_from_log(self) -> None:
+        with self._ctx.db.read() as conn:
+            missing = event_log.since(conn, self.dispatched, limit=REPLAY_LIMIT)
+        for event in missing:
+            self._held.setdefault(event.seq, event)
+        self._emit_in_order()
+        if not self._held:
+            self._gap_since = None
+
+    def _emit(self, event: PublishedEvent) -> None:
+        self.dispatched = event.seq
+        self._ring.append(event)
+        self._socketio.emit(event.type, event.message(), to=sorted(self.rooms_of(event)))
+        self._dirty_services.add(event.service_code or "")
+        if event.payload.get("from_service"):
+            self._dirty_services.add(event.payload["from_service"])
+
+    def _flush_queues(self) -> None:
+        with self._lock:
+            dirty, self._dirty_services = self._dirty_services, set()
+            seq = self.dispatched
+        dirty.discard("")
+        if not dirty:
+            return
+        stats = [asdict(s) for s in queries.queues(self._ctx) if s.service in dirty]
+        rooms = set()
+        for code in dirty:
+            rooms |= self._service_rooms(code)
+        self._socketio.emit("queue.changed", {"seq": seq, "queues": stats}, to=sorted(rooms))
+
+    # --- rooms --------------------------------------------------------------------------
+
+    def rooms_of(self, event: PublishedEvent) -> set[str]:
+        rooms = {"csa"}
+        counters = {event.counter_id, event.payload.get("to_counter"),
+                    event.payload.get("from_counter")}
+        ticket = event.payload.get("ticket") or {}
+        counters.add(ticket.get("counter"))
+        counters.discard(None)
+        for code in {event.service_code, event.payload.get("from_service")} - {None}:
+            rooms |= self._service_rooms(code, counters)
+        rooms |= {f"counter:{c}" for c in counters}
+        if event.ticket_id is not None:
+            rooms.add(f"ticket:{event.ticket_id}")
+        return rooms
+
+    def _service_rooms(self, code: str, counters: Iterable[str] = ()) -> set[str]:
+        config = self._ctx.config
+        rooms = {"csa", f"service:{code}"}
+        try:
+            rooms.add(f"agency:{config.service(code).agency}")
+        except KeyError:
+            return rooms
+        for zone in config.zones:
+            if code in zone.services or any(c in zone.counters for c in counters):
+                rooms.add(f"zone:{zone.id}")
+        return rooms
+
+    # --- subscribers --------------------------------------------------------------------
+
+    def subscribe(self, sid: str, rooms: Sequence[str], last_seq: int | None) -> dict[str, Any]:
+        """Join `rooms`; replay what the client missed since `last_seq`, or snapshot it."""
+        with self._lock:
+            for room in rooms:
+                join_room(room, sid=sid)
+            upto = self.dispatched
+            if last_seq is None or last_seq >= upto:
+                return {"seq": upto, "replayed": 0}
+            missed = self._missed(last_seq, upto)
+            if missed is None:
+                self._socketio.emit("snapshot", self.snapshot(upto), to=sid)
+                return {"seq": upto, "replayed": 0, "snapshot": True}
+            wanted = set(rooms)
+            replayed = 0
+            for event in missed:
+                if self.rooms_of(event) & wanted:
+                    self._socketio.emit(event.type, event.message(), to=sid)
+                    replayed += 1
+            return {"seq": upto, "replayed": replayed}
+
+    def _missed(self, after: int, upto: int) -> list[PublishedEvent] | None:
+        if upto - after > REPLAY_LIMIT:
+            return None
+        if self._ring and self._ring[0].seq <= after + 1:
+            return [e for e in self._ring if after < e.seq <= upto]
+        with self._ctx.db.read() as conn:
+            stored = event_log.since(conn, after, limit=upto - after)
+        return [e for e in stored if e.seq <= upto]
+
+    def snapshot(self, seq: int) -> dict[str, Any]:
+        """Everything a screen needs to redraw from scratch, as of `seq`."""
+        recent_calls = [
+            e.message() for e in reversed(self._ring)
+            if e.type in ("ticket.called", "ticket.recalled")
+        ][:20]
+        return {
+            "seq": seq,
+            "queues": [asdict(s) for s in queries.queues(self._ctx)],
+            "counters": [
+                {**asdict(c), "services": list(c.services)} for c in queries.counters(self._ctx)
+            ],
+            "recent_calls": recent_calls,
+        }

@@ -1,0 +1,329 @@
+"""What counters do to tickets: call, recall, start, complete, no-show, cancel, transfer.
+
+Every function here is one transaction that ends by appending its events, and publishes them
+after the commit. Call-next is atomic on both databases: on SQLite the write transaction begins
+IMMEDIATE, so it holds the write lock from its first read; on PostgreSQL the counter row is
+locked FOR UPDATE (two staff at one counter queue behind each other) and the chosen ticket is
+taken with FOR UPDATE SKIP LOCKED, choosing again if another counter got there first.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, Row, and_, func, or_, select, update
+
+from server.context import Turnos
+from server.config_types import TransferPlacement
+from server.domain import policy
+from server.domain.errors import (
+    CounterBusy,
+    DomainError,
+    InvalidRequest,
+    NoShowTooEarly,
+    NotFound,
+    NotServedHere,
+)
+from server.domain.numbering import parse_number, service_day
+from server.domain.tickets import Action, Outcome, TicketStatus, next_status
+from server.models import CounterRow, Ticket
+from server.services import events
+from server.services.views import TicketView, load_ticket, ticket_view, waiting_position
+
+T = Ticket.__table__.c
+C = CounterRow.__table__.c
+
+
+class CounterClosed(DomainError):
+    code = "counter_closed"
+
+
+@dataclass(frozen=True, slots=True)
+class Transfer:
+    service: str | None = None
+    counter: str | None = None
+    placement: TransferPlacement | None = None
+    reason: str | None = None
+
+
+def call_next(ctx: Turnos, counter_id: str, *, actor: str) -> TicketView | None:
+    """Call the ticket the queue policy picks for this counter; None when nobody waits."""
+    counter = _counter_config(ctx, counter_id)
+    now = ctx.clock.now()
+    today = service_day(now, ctx.config.timezone)
+    with ctx.db.write() as conn:
+        state = _lock_open_counter(conn, counter_id, counter.services)
+        _ensure_free(conn, counter_id)
+        excluded: list[int] = []
+        while True:
+            heads = _queue_heads(conn, counter_id, counter.services, today, excluded)
+            pick = policy.next_ticket(heads, state, ctx.config.rules.preferential, now)
+            if pick is None:
+                return None
+            row = _take(conn, pick.id)
+            if row is not None:
+                break
+            excluded.append(pick.id)
+        after = policy.after_call(state, pick)
+        conn.execute(
+            update(CounterRow.__table__).where(C.id == counter_id)
+            .values(regular_since_preferential=after.regular_since_preferential)
+        )
+        ticket, published = _move(conn, row, Action.CALL, now=now, actor=actor,
+                                  counter=counter_id, values=_call_values(row, counter_id, now))
+    ctx.sink.publish(published)
+    return ticket
+
+
+def call_number(ctx: Turnos, counter_id: str, number: str, *, actor: str) -> TicketView:
+    """Call one specific waiting ticket of today by its number (A-042)."""
+    counter = _counter_config(ctx, counter_id)
+    parsed = parse_number(number)
+    if parsed is None:
+        raise InvalidRequest(f"'{number}' is not a ticket number like A-042", code="bad_number")
+    prefix, sequence = parsed
+    service = next((s for s in ctx.config.services if s.prefix == prefix), None)
+    if service is None:
+        raise NotFound(f"no service uses the letter {prefix}")
+    now = ctx.clock.now()
+    today = service_day(now, ctx.config.timezone)
+    with ctx.db.write() as conn:
+        _lock_open_counter(conn, counter_id, counter.services)
+        _ensure_free(conn, counter_id)
+        row = conn.execute(
+            select(Ticket.__table__).where(
+                T.service_code == service.code, T.day == today, T.sequence == sequence
+            ).with_for_update()
+        ).first()
+        if row is None:
+            raise NotFound(f"there is no ticket {prefix}-{sequence:03d} today")
+        if row.service_code not in counter.services and row.target_counter_id != counter_id:
+            raise NotServedHere(f"counter {counter.name} does not serve {service.name}")
+        if row.target_counter_id not in (None, counter_id):
+            raise NotServedHere(f"ticket {row.number} was sent to another counter")
+        ticket, published = _move(conn, row, Action.CALL, now=now, actor=actor,
+                                  counter=counter_id, values=_call_values(row, counter_id, now))
+    ctx.sink.publish(published)
+    return ticket
+
+
+def recall(ctx: Turnos, ticket_id: int, *, actor: str) -> TicketView:
+    """Announce a called ticket again; past the configured limit it becomes a no-show."""
+    rules = ctx.config.rules
+
+    def values(row: Row, now: dt.datetime) -> tuple[Action, dict[str, Any]]:
+        if row.status == TicketStatus.CALLED.value and row.recall_count >= rules.max_recalls:
+            return Action.NO_SHOW, {"finished_at": now}
+        return Action.RECALL, {"recall_count": row.recall_count + 1, "called_at": now}
+
+    return _act(ctx, ticket_id, actor, values)
+
+
+def start(ctx: Turnos, ticket_id: int, *, actor: str) -> TicketView:
+    """The citizen arrived at the counter: service begins."""
+    return _act(ctx, ticket_id, actor, lambda row, now: (Action.START, {"started_at": now}))
+
+
+def complete(ctx: Turnos, ticket_id: int, *, actor: str, outcome: Outcome,
+             folio: str | None = None, note: str | None = None) -> TicketView:
+    """Service finished with an outcome, and optionally the procedure's folio and a note."""
+    return _act(ctx, ticket_id, actor, lambda row, now: (
+        Action.COMPLETE,
+        {"finished_at": now, "outcome": outcome.value, "folio": folio, "note": note},
+    ), extra={"outcome": outcome.value})
+
+
+def no_show(ctx: Turnos, ticket_id: int, *, actor: str) -> TicketView:
+    """The citizen did not come after being called (and recalled as configured)."""
+    needed = ctx.config.rules.no_show_after_recalls
+
+    def values(row: Row, now: dt.datetime) -> tuple[Action, dict[str, Any]]:
+        if row.status == TicketStatus.CALLED.value and row.recall_count < needed:
+            raise NoShowTooEarly(
+                f"recall the ticket {needed} time(s) before marking it as a no-show"
+            )
+        return Action.NO_SHOW, {"finished_at": now}
+
+    return _act(ctx, ticket_id, actor, values)
+
+
+def cancel(ctx: Turnos, ticket_id: int, *, actor: str, reason: str | None = None) -> TicketView:
+    """The citizen gave up, or staff withdrew the ticket."""
+    return _act(ctx, ticket_id, actor,
+                lambda row, now: (Action.CANCEL, {"finished_at": now, "note": reason or row.note}),
+                extra={"reason": reason})
+
+
+def transfer(ctx: Turnos, ticket_id: int, target: Transfer, *, actor: str) -> TicketView:
+    """Send a called or serving ticket to another service's queue or to one counter."""
+    if target.service is None and target.counter is None:
+        raise InvalidRequest("say which service or counter to transfer to", code="no_target")
+    if target.service is not None:
+        try:
+            ctx.config.service(target.service)
+        except KeyError:
+            raise NotFound(f"there is no service '{target.service}'") from None
+    if target.counter is not None:
+        _counter_config(ctx, target.counter)
+    placement = target.placement or ctx.config.rules.transfer_placement
+
+    def values(row: Row, now: dt.datetime) -> tuple[Action, dict[str, Any]]:
+        front = placement is TransferPlacement.FRONT
+        return Action.TRANSFER, {
+            "service_code": target.service or row.service_code,
+            "target_counter_id": target.counter,
+            "counter_id": None,
+            "front": front,
+            # By original time keeps the issue time as the ordering key; the front flag
+            # alone places it ahead, and the transfer time orders fronts among themselves.
+            "queued_at": now if front else row.issued_at,
+            "called_at": None,
+            "started_at": None,
+            "recall_count": 0,
+            "transfer_count": row.transfer_count + 1,
+        }
+
+    return _act(ctx, ticket_id, actor, values, extra={
+        "from_service": None, "to_service": target.service, "to_counter": target.counter,
+        "placement": placement.value, "reason": target.reason,
+    })
+
+
+# --- shared machinery -----------------------------------------------------------------------
+
+def _act(ctx: Turnos, ticket_id: int, actor: str,
+         values: Callable[[Row, dt.datetime], tuple[Action, dict[str, Any]]],
+         extra: dict[str, Any] | None = None) -> TicketView:
+    now = ctx.clock.now()
+    with ctx.db.write() as conn:
+        row = load_ticket(conn, ticket_id, for_update=True)
+        if row is None:
+            raise NotFound(f"there is no ticket {ticket_id}")
+        action, changes = values(row, now)
+        payload_extra = dict(extra or {})
+        if action is Action.TRANSFER:
+            payload_extra["from_service"] = row.service_code
+            payload_extra["from_counter"] = row.counter_id
+        ticket, published = _move(conn, row, action, now=now, actor=actor,
+                                  counter=row.counter_id, values=changes, extra=payload_extra)
+    ctx.sink.publish(published)
+    return ticket
+
+
+_EVENT_TYPES = {
+    Action.CALL: "ticket.called",
+    Action.RECALL: "ticket.recalled",
+    Action.START: "ticket.started",
+    Action.COMPLETE: "ticket.completed",
+    Action.NO_SHOW: "ticket.no_show",
+    Action.CANCEL: "ticket.cancelled",
+    Action.TRANSFER: "ticket.transferred",
+}
+
+
+def _move(conn: Connection, row: Row, action: Action, *, now: dt.datetime, actor: str,
+          counter: str | None, values: dict[str, Any],
+          extra: dict[str, Any] | None = None) -> tuple[TicketView, list[events.PublishedEvent]]:
+    """Apply one legal transition to `row` and log it; IllegalTransition otherwise."""
+    status = next_status(TicketStatus(row.status), action)
+    updated = conn.execute(
+        update(Ticket.__table__).where(T.id == row.id)
+        .values(status=status.value, **values)
+        .returning(*Ticket.__table__.c)
+    ).one()
+    ticket = ticket_view(updated, position=waiting_position(conn, updated))
+    payload = ticket.event_payload()
+    if extra:
+        payload.update(extra)
+    published = events.append(conn, [events.EventDraft(
+        type=_EVENT_TYPES[action], at=now, ticket_id=row.id, service_code=updated.service_code,
+        counter_id=counter, actor=actor, payload=payload,
+    )])
+    return ticket, published
+
+
+def _call_values(row: Row, counter_id: str, now: dt.datetime) -> dict[str, Any]:
+    return {
+        "counter_id": counter_id,
+        "called_at": now,
+        "first_called_at": row.first_called_at or now,
+        "target_counter_id": None,
+        "front": False,
+    }
+
+
+def _counter_config(ctx: Turnos, counter_id: str):
+    try:
+        return ctx.config.counter(counter_id)
+    except KeyError:
+        raise NotFound(f"there is no counter '{counter_id}'", code="unknown_counter") from None
+
+
+def _lock_open_counter(conn: Connection, counter_id: str,
+                       services: tuple[str, ...]) -> policy.CounterState:
+    row = conn.execute(
+        select(C.id, C.state, C.regular_since_preferential).where(C.id == counter_id)
+        .with_for_update()
+    ).first()
+    if row is None:
+        raise NotFound(f"there is no counter '{counter_id}'", code="unknown_counter")
+    if row.state != "open":
+        raise CounterClosed(f"counter {counter_id} is {row.state}")
+    return policy.CounterState(row.id, services, row.regular_since_preferential)
+
+
+def _ensure_free(conn: Connection, counter_id: str) -> None:
+    holding = conn.execute(
+        select(T.number).where(
+            T.counter_id == counter_id,
+            T.status.in_((TicketStatus.CALLED.value, TicketStatus.SERVING.value)),
+        )
+    ).first()
+    if holding is not None:
+        raise CounterBusy(
+            f"counter {counter_id} still has ticket {holding.number}; finish it first"
+        )
+
+
+def _queue_heads(conn: Connection, counter_id: str, services: tuple[str, ...], today: dt.date,
+                 excluded: list[int]) -> list[policy.QueuedTicket]:
+    """The oldest ticket of each (service, class, front, target) group this counter may call.
+
+    The policy only ever compares group heads, so this reads a handful of rows however long
+    the queue is.
+    """
+    rank = func.row_number().over(
+        partition_by=(T.service_code, T.preferential, T.front, T.target_counter_id),
+        order_by=(T.queued_at, T.id),
+    ).label("rank")
+    eligible = and_(
+        T.status == TicketStatus.WAITING.value,
+        T.day == today,
+        or_(
+            and_(T.service_code.in_(services), T.target_counter_id.is_(None)),
+            T.target_counter_id == counter_id,
+        ),
+    )
+    if excluded:
+        eligible = and_(eligible, T.id.not_in(excluded))
+    ranked = select(
+        T.id, T.service_code, T.preferential, T.front, T.queued_at, T.target_counter_id, rank
+    ).where(eligible).subquery()
+    rows = conn.execute(select(ranked).where(ranked.c.rank == 1)).all()
+    return [
+        policy.QueuedTicket(r.id, r.service_code, r.preferential, r.front, r.queued_at,
+                            r.target_counter_id)
+        for r in rows
+    ]
+
+
+def _take(conn: Connection, ticket_id: int) -> Row | None:
+    """Lock the chosen ticket if it is still waiting and nobody else holds it."""
+    return conn.execute(
+        select(Ticket.__table__)
+        .where(T.id == ticket_id, T.status == TicketStatus.WAITING.value)
+        .with_for_update(skip_locked=True)
+    ).first()

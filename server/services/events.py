@@ -1,0 +1,93 @@
+"""Appending to the event log and reading it back."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, select, update
+
+from server.models import Event, Sequence as SeqRow
+
+EVENT_SEQ = "events"
+
+
+@dataclass(frozen=True, slots=True)
+class EventDraft:
+    type: str
+    at: dt.datetime
+    ticket_id: int | None
+    service_code: str | None
+    counter_id: str | None
+    actor: str | None
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class PublishedEvent:
+    seq: int
+    type: str
+    at: dt.datetime
+    ticket_id: int | None
+    service_code: str | None
+    counter_id: str | None
+    actor: str | None
+    payload: dict[str, Any]
+
+    def message(self) -> dict[str, Any]:
+        """What clients receive."""
+        return {"seq": self.seq, "type": self.type, "at": self.at.isoformat(), **self.payload}
+
+
+def append(conn: Connection, drafts: Sequence[EventDraft]) -> list[PublishedEvent]:
+    """Number and store `drafts`; call last in a transaction to hold the seq row briefly."""
+    if not drafts:
+        return []
+    top = conn.execute(
+        update(SeqRow)
+        .where(SeqRow.name == EVENT_SEQ)
+        .values(value=SeqRow.value + len(drafts))
+        .returning(SeqRow.value)
+    ).scalar_one()
+    first = top - len(drafts) + 1
+    published = [
+        PublishedEvent(first + i, d.type, d.at, d.ticket_id, d.service_code, d.counter_id,
+                       d.actor, d.payload)
+        for i, d in enumerate(drafts)
+    ]
+    conn.execute(
+        insert(Event),
+        [
+            {"seq": e.seq, "type": e.type, "at": e.at, "ticket_id": e.ticket_id,
+             "service_code": e.service_code, "counter_id": e.counter_id, "actor": e.actor,
+             "payload": e.payload}
+            for e in published
+        ],
+    )
+    return published
+
+
+def ensure_sequence(conn: Connection) -> None:
+    """Create the seq row once; continue after the highest stored event if it was lost."""
+    exists = conn.execute(select(SeqRow.value).where(SeqRow.name == EVENT_SEQ)).scalar()
+    if exists is None:
+        top = conn.execute(select(func.coalesce(func.max(Event.seq), 0))).scalar_one()
+        conn.execute(insert(SeqRow).values(name=EVENT_SEQ, value=top))
+
+
+def current_seq(conn: Connection) -> int:
+    return conn.execute(select(SeqRow.value).where(SeqRow.name == EVENT_SEQ)).scalar() or 0
+
+
+def since(conn: Connection, after: int, *, limit: int) -> list[PublishedEvent]:
+    """Stored events with seq > after, oldest first, at most `limit`."""
+    rows = conn.execute(
+        select(Event).where(Event.seq > after).order_by(Event.seq).limit(limit)
+    ).all()
+    return [
+        PublishedEvent(r.seq, r.type, r.at, r.ticket_id, r.service_code, r.counter_id, r.actor,
+                       r.payload)
+        for r in rows
+    ]

@@ -1,0 +1,144 @@
+"""Issuing tickets: numbering, idempotency and the ticket.issued event in one transaction."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+
+from server.context import Turnos
+from server.domain.errors import DomainError, InvalidRequest, NotFound
+from server.domain.numbering import format_number, service_day
+from server.domain.tickets import TicketStatus
+from server.models import DailyNumber, IdempotencyKey, Ticket
+from server.services import events
+from server.services.views import TicketView, load_ticket, ticket_view, waiting_position
+
+PREFERENTIAL_REASONS = ("senior", "pregnancy", "disability")
+
+
+class IdempotencyConflict(DomainError):
+    code = "idempotency_key_reused"
+    http_status = 422
+
+
+@dataclass(frozen=True, slots=True)
+class IssueRequest:
+    service: str
+    # None for a regular ticket; otherwise why preferential attention applies.
+    preferential: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IssueResult:
+    ticket: TicketView
+    # False when the idempotency key matched an earlier request.
+    created: bool
+
+
+def issue_ticket(ctx: Turnos, request: IssueRequest, *, caller: str, key: str) -> IssueResult:
+    """Give the citizen the next number of `request.service`, exactly once per key."""
+    _check(ctx, request)
+    request_hash = _fingerprint(request)
+    try:
+        return _issue(ctx, request, caller=caller, key=key, request_hash=request_hash)
+    except IntegrityError:
+        # Two requests with the same key raced (PostgreSQL): the loser finds the winner's.
+        return _issue(ctx, request, caller=caller, key=key, request_hash=request_hash)
+
+
+def _issue(ctx: Turnos, request: IssueRequest, *, caller: str, key: str,
+           request_hash: str) -> IssueResult:
+    now = ctx.clock.now()
+    service = ctx.config.service(request.service)
+    day = service_day(now, ctx.config.timezone)
+    with ctx.db.write() as conn:
+        earlier = conn.execute(
+            select(IdempotencyKey.request_hash, IdempotencyKey.ticket_id).where(
+                IdempotencyKey.key == key, IdempotencyKey.caller == caller
+            )
+        ).first()
+        if earlier is not None:
+            if earlier.request_hash != request_hash:
+                raise IdempotencyConflict(
+                    "this Idempotency-Key was already used for a different request"
+                )
+            row = load_ticket(conn, earlier.ticket_id)
+            assert row is not None
+            return IssueResult(ticket_view(row, position=waiting_position(conn, row)), False)
+        sequence = _next_sequence(conn, service.code, day)
+        row = conn.execute(
+            insert(Ticket.__table__)
+            .values(
+                follow_token=secrets.token_urlsafe(16),
+                service_code=service.code,
+                day=day,
+                sequence=sequence,
+                number=format_number(service.prefix, sequence),
+                preferential=request.preferential is not None,
+                preferential_reason=request.preferential,
+                status=TicketStatus.WAITING.value,
+                issued_at=now,
+                queued_at=now,
+                front=False,
+                recall_count=0,
+                transfer_count=0,
+                issued_by=caller,
+            )
+            .returning(*Ticket.__table__.c)
+        ).one()
+        conn.execute(
+            insert(IdempotencyKey.__table__).values(
+                key=key, caller=caller, request_hash=request_hash, ticket_id=row.id,
+                created_at=now,
+            )
+        )
+        ticket = ticket_view(row, position=waiting_position(conn, row))
+        published = events.append(conn, [events.EventDraft(
+            type="ticket.issued", at=now, ticket_id=row.id, service_code=service.code,
+            counter_id=None, actor=caller, payload=ticket.event_payload(),
+        )])
+    ctx.sink.publish(published)
+    return IssueResult(ticket, True)
+
+
+def _check(ctx: Turnos, request: IssueRequest) -> None:
+    try:
+        service = ctx.config.service(request.service)
+    except KeyError:
+        raise NotFound(f"there is no service '{request.service}'", code="unknown_service") from None
+    if request.preferential is None:
+        return
+    if request.preferential not in PREFERENTIAL_REASONS:
+        raise InvalidRequest(
+            f"preferential must be one of {', '.join(PREFERENTIAL_REASONS)}",
+            code="invalid_preferential",
+        )
+    if not service.preferential:
+        raise InvalidRequest(
+            f"service '{service.code}' has no preferential attention",
+            code="preferential_not_offered",
+        )
+
+
+def _next_sequence(conn: Connection, service_code: str, day) -> int:
+    dialect = sqlite if conn.dialect.name == "sqlite" else postgresql
+    table = DailyNumber.__table__
+    statement = dialect.insert(table).values(service_code=service_code, day=day, last=1)
+    statement = statement.on_conflict_do_update(
+        index_elements=[table.c.service_code, table.c.day],
+        set_={"last": table.c.last + 1},
+    ).returning(table.c.last)
+    return conn.execute(statement).scalar_one()
+
+
+def _fingerprint(request: IssueRequest) -> str:
+    canonical = json.dumps({"service": request.service, "preferential": request.preferential},
+                           sort_keys=True)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
