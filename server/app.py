@@ -39,7 +39,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     socketio = SocketIO(
         app,
         async_mode=settings.async_mode,
-        cors_allowed_origins=[config.base_url],
+        cors_allowed_origins=sockets.allowed_origin(config.base_url),
         ping_interval=10,
         ping_timeout=10,
     )

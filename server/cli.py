@@ -78,6 +78,17 @@ def check_config(settings: Settings) -> None:
     )
 
 
+@main.command()
+@click.option("--tickets", default=40, show_default=True, help="waiting tickets to issue")
+@click.pass_obj
+def demo(settings: Settings, tickets: int) -> None:
+    """Load demo data: device tokens (saved under instance/) and a morning queue."""
+    from server.services.demo import load_demo
+
+    for line in load_demo(_context(settings), tickets=tickets):
+        click.echo(line)
+
+
 @main.group()
 def token() -> None:
     """API and device tokens."""

@@ -14,6 +14,7 @@ import re
 import tomllib
 from collections.abc import Callable, Iterable
 from enum import StrEnum
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -80,7 +81,7 @@ class _Invalid(Exception):
         self.message = message
 
 
-def format_key(path: KeyPath) -> str:
+def _format_key(path: KeyPath) -> str:
     """("counters", 3, "services", 1) -> "counters[3].services[1]"."""
     out = ""
     for segment in path:
@@ -100,7 +101,7 @@ def load_config(path: str | os.PathLike[str]) -> CsaConfig:
         return _build(data, base_dir=Path(path).resolve().parent)
     except _Invalid as exc:
         raise ConfigError(
-            exc.message, key=format_key(exc.path), line=locate(text, exc.path), path=display
+            exc.message, key=_format_key(exc.path), line=locate(text, exc.path), path=display
         ) from None
 
 
@@ -298,19 +299,18 @@ def _build(data: dict[str, Any], base_dir: Path) -> CsaConfig:
     rules = _rules(root.table("rules", _RULES_KEYS))
     agencies = _array(data, "agencies", _AGENCY_KEYS, _agency, "id", required=True)
     agency_ids = [a.id for a in agencies]
-    services = _array(
-        data, "services", _SERVICE_KEYS, lambda t: _service(t, agency_ids), "code", required=True
-    )
+    service = partial(_service, agency_ids=agency_ids)
+    services = _array(data, "services", _SERVICE_KEYS, service, "code", required=True)
     _check_unique_prefixes(services)
-    build_counter = lambda t: _counter(t, agency_ids, services)  # noqa: E731
-    counters = _array(data, "counters", _COUNTER_KEYS, build_counter, "id", required=True)
+    counter = partial(_counter, agency_ids=agency_ids, services=services)
+    counters = _array(data, "counters", _COUNTER_KEYS, counter, "id", required=True)
     _check_every_service_is_served(services, counters)
-    build_zone = lambda t: _zone(t, counters, services)  # noqa: E731
-    zones = _array(data, "zones", _ZONE_KEYS, build_zone, "id", required=False)
-    build_printer = lambda t: _printer(t, base_dir)  # noqa: E731
-    printers = _array(data, "printers", _PRINTER_KEYS, build_printer, "id", required=False)
-    build_kiosk = lambda t: _kiosk(t, agency_ids, printers)  # noqa: E731
-    kiosks = _array(data, "kiosks", _KIOSK_KEYS, build_kiosk, "id", required=False)
+    zone = partial(_zone, counters=counters, services=services)
+    zones = _array(data, "zones", _ZONE_KEYS, zone, "id", required=False)
+    printer = partial(_printer, base_dir=base_dir)
+    printers = _array(data, "printers", _PRINTER_KEYS, printer, "id", required=False)
+    kiosk = partial(_kiosk, agency_ids=agency_ids, printers=printers)
+    kiosks = _array(data, "kiosks", _KIOSK_KEYS, kiosk, "id", required=False)
     return CsaConfig(
         **csa,
         rules=rules,

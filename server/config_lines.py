@@ -37,7 +37,7 @@ def _find_table(
     names: list[str] = []
     position = 0
     while position < len(path) and isinstance(path[position], str):
-        names.append(path[position])  # type: ignore[arg-type]
+        names.append(str(path[position]))
         name = tuple(names)
         position += 1
         following = path[position] if position < len(path) else None

@@ -3,20 +3,29 @@
 SQLite: WAL, synchronous=FULL (a printed number must survive a power cut), foreign keys,
 a busy timeout, and writes that start with BEGIN IMMEDIATE so that read-then-write sequences
 such as call-next are serialised instead of failing on lock upgrade. pysqlite's own BEGIN
-handling is switched off, as SQLAlchemy documents, so that we can emit our own.
-PostgreSQL: READ COMMITTED; call-next relies on row locks with SKIP LOCKED.
+handling is switched off, as SQLAlchemy documents, so that we can emit our own. Concurrent
+writes share their COMMIT (see GroupCommit).
+PostgreSQL: READ COMMITTED; call-next relies on row locks with SKIP LOCKED. Its server already
+lets concurrent commits share a WAL flush, so each write is a transaction of its own.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import sys
+import threading
+from collections import deque
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, RootTransaction, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import QueuePool
+
+R = TypeVar("R")
 
 DEFAULT_SQLITE_PATH = Path("instance") / "turnos.sqlite"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -38,8 +47,15 @@ class Database:
         if parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
+        self._group_commit: GroupCommit | None = None
         if self.is_sqlite:
             self.engine = _sqlite_engine(parsed, pool_size)
+            # SQLite has one writer at a time. Queueing writers on a lock in this process is
+            # fair and immediate; leaving it to SQLite's busy handler makes contenders sleep
+            # and retry, which collapses under load. busy_timeout still arbitrates between
+            # processes (the CLI next to a running server).
+            self._write_lock: threading.Lock | None = threading.Lock()
+            self._group_commit = GroupCommit(self.engine)
         else:
             self.engine = create_engine(
                 parsed, pool_size=pool_size, max_overflow=pool_size * 2, pool_pre_ping=True
@@ -48,7 +64,14 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
-        """A transaction that will write: serialised from its first statement on SQLite."""
+        """A transaction that will write: serialised from its first statement on SQLite.
+
+        Atomic and, when the block ends without an exception, committed to disk.
+        """
+        if self._group_commit is not None:
+            with self._group_commit.write() as conn:
+                yield conn
+            return
         with self.engine.connect() as conn, conn.begin():
             yield conn
 
@@ -92,3 +115,151 @@ def _sqlite_engine(url, pool_size: int) -> Engine:
         conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
+
+
+class CommitFailed(Exception):
+    """The shared COMMIT of a group of writes failed; none of them was stored."""
+
+
+@dataclass(eq=False)
+class _Batch:
+    conn: Connection
+    transaction: RootTransaction
+    writes: int = 0
+    committed: threading.Event = field(default_factory=threading.Event)
+    error: BaseException | None = None
+
+
+class GroupCommit:
+    """SQLite writes that arrive together share one COMMIT, and so one fsync.
+
+    With synchronous=FULL a COMMIT returns only once the disk has the data, which takes a
+    millisecond or two: one commit per request would cap the whole CSA at a few hundred
+    writes per second, whatever the code does (see docs/performance.md). So writes take turns
+    on one connection, in arrival order, inside one open transaction, each in a SAVEPOINT of
+    its own: a write that fails undoes only its own statements. The last writer in line
+    commits for everyone before it and then wakes them. Nobody returns before the COMMIT that
+    holds its writes has reached the disk, so a caller acknowledges nothing that a power cut
+    could lose, exactly as with one transaction per write; what is shared is the wait.
+
+    Under gevent the COMMIT runs on a native thread (SQLite releases the GIL), so requests keep
+    arriving and line up for the next group while the disk works.
+    """
+
+    # Past this many writes the group commits even if more are waiting, to bound latency.
+    MAX_WRITES = 100
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        # Guards the three fields below; held only for a few instructions.
+        self._mutex = threading.Lock()
+        self._taken = False
+        self._line: deque[threading.Event] = deque()
+        self._owner: int | None = None
+        # The open transaction; only whoever has the turn touches it.
+        self._batch: _Batch | None = None
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        self._take_turn()
+        try:
+            batch = self._batch
+            if batch is None:
+                conn = self._engine.connect()
+                try:
+                    batch = _Batch(conn, conn.begin())
+                except BaseException:
+                    conn.close()
+                    raise
+                self._batch = batch
+            batch.writes += 1
+            # Plain SAVEPOINT statements on the DBAPI connection: SQLAlchemy's nested
+            # transactions would cost more than the write itself, and nothing inside a write
+            # opens savepoints of its own.
+            raw = batch.conn.connection.dbapi_connection
+            raw.execute("SAVEPOINT write")
+            try:
+                yield batch.conn
+            except BaseException:
+                raw.execute("ROLLBACK TO write")
+                raw.execute("RELEASE write")
+                raise
+            raw.execute("RELEASE write")
+        finally:
+            self._end_turn()
+        batch.committed.wait()
+        if batch.error is not None:
+            raise CommitFailed("the database could not commit this write") from batch.error
+
+    def _take_turn(self) -> None:
+        me = threading.get_ident()
+        with self._mutex:
+            if self._owner == me:
+                # The same thread would wait for itself forever.
+                raise RuntimeError("a write transaction cannot be opened inside another")
+            if not self._taken:
+                self._taken, self._owner = True, me
+                return
+            turn = threading.Event()
+            self._line.append(turn)
+        try:
+            turn.wait()
+        except BaseException:
+            # Interrupted (a killed greenlet): leave the line, or pass on the turn if it was
+            # handed over meanwhile, committing for those before us if we were the last.
+            with self._mutex:
+                if turn in self._line:
+                    self._line.remove(turn)
+                    raise
+            self._end_turn()
+            raise
+        self._owner = me
+
+    def _end_turn(self) -> None:
+        """Commit if nobody else is waiting to join (or the group is full); pass the turn."""
+        with self._mutex:
+            batch = self._batch
+            if batch is None or (self._line and batch.writes < self.MAX_WRITES):
+                self._pass_turn()
+                return
+            self._batch = None
+        try:
+            self._commit(batch)
+        finally:
+            with self._mutex:
+                self._pass_turn()
+            batch.committed.set()
+
+    def _pass_turn(self) -> None:
+        """With the mutex held: the next in line gets the turn, or it becomes free."""
+        self._owner = None
+        if self._line:
+            self._line.popleft().set()
+        else:
+            self._taken = False
+
+    @staticmethod
+    def _commit(batch: _Batch) -> None:
+        try:
+            # The COMMIT itself, fsync included, is the slow part: off the event loop. Then
+            # SQLAlchemy closes its transaction; pysqlite's commit() is a no-op by then.
+            _off_event_loop(batch.conn.connection.dbapi_connection.commit)
+            batch.transaction.commit()
+        except BaseException as error:
+            batch.error = error
+            try:
+                batch.transaction.rollback()
+            except Exception:
+                batch.conn.invalidate()
+        finally:
+            batch.conn.close()
+
+
+def _off_event_loop(work: Callable[[], R]) -> R:
+    """Run blocking `work` on a native thread under gevent, so other greenlets go on."""
+    if "gevent.monkey" in sys.modules:
+        from gevent import get_hub, monkey
+
+        if monkey.is_module_patched("threading"):
+            return get_hub().threadpool.apply(work)
+    return work()

@@ -71,6 +71,23 @@ def register(socketio: SocketIO, ext: Extensions) -> None:
 
 
 
+def allowed_origin(base_url: str):
+    """Socket.IO origin check: this server's own pages, or the configured public URL.
+
+    Cross-origin pages are refused so that another site cannot drive a staff browser's
+    socket. Clients that send no Origin (scripts, the python client) are allowed; they still
+    need a token for anything beyond public rooms.
+    """
+
+    def check(origin: str | None, environ: dict) -> bool:
+        if origin is None:
+            return True
+        own = f"{environ.get('wsgi.url_scheme', 'http')}://{environ.get('HTTP_HOST', '')}"
+        return origin in (own, base_url)
+
+    return check
+
+
 def _ticket_id(ext: Extensions, follow_token: str) -> int | None:
     with ext.ctx.db.read() as conn:
         return conn.execute(

@@ -38,7 +38,13 @@ def register(app: Flask) -> None:
         if not _wants_json():
             return error
         code = (error.name or "error").lower().replace(" ", "_")
-        return error_response(error.code or 500, code, error.description or error.name)
+        response, status = error_response(error.code or 500, code,
+                                          error.description or error.name)
+        # Keep what the exception adds, such as Allow on a 405, but not its HTML content type.
+        for name, value in error.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response, status
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):

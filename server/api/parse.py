@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from enum import Enum
 from typing import Any, TypeVar
 
@@ -10,6 +11,11 @@ from flask import request
 from server.api.errors import ApiError
 
 E = TypeVar("E", bound=Enum)
+
+# Control characters other than tab and line breaks, and lone UTF-16 surrogates (which JSON
+# escapes such as "\ud800" produce). PostgreSQL refuses NUL in text and JSON, and no database
+# driver can encode a surrogate: let through, they failed with a 500 at the INSERT.
+_UNSTORABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 
 
 def json_body(allowed: set[str]) -> dict[str, Any]:
@@ -36,6 +42,9 @@ def text(body: dict[str, Any], name: str, *, required: bool = False, max_len: in
         return None
     if not isinstance(value, str) or not value.strip():
         raise ApiError(422, "invalid_field", f"'{name}' must be a non-empty string")
+    if _UNSTORABLE.search(value):
+        raise ApiError(422, "invalid_field",
+                       f"'{name}' contains control characters or invalid Unicode")
     if len(value) > max_len:
         raise ApiError(422, "invalid_field", f"'{name}' is longer than {max_len} characters")
     return value.strip()

@@ -16,14 +16,18 @@ from server.domain.tickets import Outcome
 from server.extensions import ctx
 from server.services import calling, issuing, queries
 
-_KEY = re.compile(r"^[A-Za-z0-9._:-]{8,100}$")
+IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9._:-]{8,100}$")
+# Ticket ids are 32-bit in PostgreSQL; a larger id in the URL is simply not found (the
+# database would refuse it as a parameter, which used to surface as a 500).
+TICKET_ID_MAX = 2**31 - 1
+TICKET = f"/tickets/<int(max={TICKET_ID_MAX}):ticket_id>"
 
 
 @bp.post("/tickets")
 @requires(*ISSUERS)
 def issue_ticket():
     key = request.headers.get("Idempotency-Key", "")
-    if not _KEY.match(key):
+    if not IDEMPOTENCY_KEY.match(key):
         raise ApiError(400, "idempotency_key_required",
                        "send an Idempotency-Key header of 8-100 letters, digits or ._:-")
     body = json_body({"service", "preferential"})
@@ -39,7 +43,7 @@ def issue_ticket():
     return ticket_json(ctx().config, result.ticket), 201
 
 
-@bp.get("/tickets/<int:ticket_id>")
+@bp.get(TICKET)
 @requires(*ANY)
 def get_ticket(ticket_id: int):
     return ticket_json(ctx().config, queries.get_ticket(ctx(), ticket_id))
@@ -62,21 +66,21 @@ def call_number(counter_id: str):
     return ticket_json(ctx().config, ticket)
 
 
-@bp.post("/tickets/<int:ticket_id>/recall")
+@bp.post(f"{TICKET}/recall")
 @requires(*STAFF)
 def recall(ticket_id: int):
     json_body(set())
     return _ticket(calling.recall(ctx(), ticket_id, actor=g.principal.name))
 
 
-@bp.post("/tickets/<int:ticket_id>/start")
+@bp.post(f"{TICKET}/start")
 @requires(*STAFF)
 def start(ticket_id: int):
     json_body(set())
     return _ticket(calling.start(ctx(), ticket_id, actor=g.principal.name))
 
 
-@bp.post("/tickets/<int:ticket_id>/complete")
+@bp.post(f"{TICKET}/complete")
 @requires(*STAFF)
 def complete(ticket_id: int):
     body = json_body({"outcome", "folio", "note"})
@@ -87,14 +91,14 @@ def complete(ticket_id: int):
     ))
 
 
-@bp.post("/tickets/<int:ticket_id>/no-show")
+@bp.post(f"{TICKET}/no-show")
 @requires(*STAFF)
 def no_show(ticket_id: int):
     json_body(set())
     return _ticket(calling.no_show(ctx(), ticket_id, actor=g.principal.name))
 
 
-@bp.post("/tickets/<int:ticket_id>/cancel")
+@bp.post(f"{TICKET}/cancel")
 @requires(*STAFF)
 def cancel(ticket_id: int):
     body = json_body({"reason"})
@@ -102,7 +106,7 @@ def cancel(ticket_id: int):
                                   reason=text(body, "reason", max_len=500)))
 
 
-@bp.post("/tickets/<int:ticket_id>/transfer")
+@bp.post(f"{TICKET}/transfer")
 @requires(*STAFF)
 def transfer(ticket_id: int):
     body = json_body({"service", "counter", "placement", "reason"})

@@ -30,8 +30,19 @@ class Ticket(Base):
         CheckConstraint(
             "status NOT IN ('called', 'serving') OR counter_id IS NOT NULL", name="held"
         ),
-        # The queue scan of call-next.
-        Index("ix_tickets_waiting", "status", "service_code", "front", "queued_at", "id"),
+        # Queues: call-next seeks the oldest ticket of each (service, class, front) group here,
+        # and a waiting ticket's position counts its group from here without reading rows.
+        Index("ix_tickets_queue", "status", "service_code", "target_counter_id", "preferential",
+              "front", "queued_at", "id"),
+        # Tickets a transfer sent to one counter: few, so only those rows are indexed.
+        Index(
+            "ix_tickets_targeted",
+            "target_counter_id",
+            "status",
+            "day",
+            sqlite_where=text("target_counter_id IS NOT NULL"),
+            postgresql_where=text("target_counter_id IS NOT NULL"),
+        ),
         Index("ix_tickets_day", "day", "service_code"),
         # One called/serving ticket per counter at a time.
         Index(

@@ -10,14 +10,15 @@ taken with FOR UPDATE SKIP LOCKED, choosing again if another counter got there f
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, func, or_, select, update
+from sqlalchemy import Connection, Row, bindparam, select, union_all, update
 
-from server.context import Turnos
 from server.config_types import TransferPlacement
+from server.context import Turnos
 from server.domain import policy
 from server.domain.errors import (
     CounterBusy,
@@ -68,10 +69,8 @@ def call_next(ctx: Turnos, counter_id: str, *, actor: str) -> TicketView | None:
                 break
             excluded.append(pick.id)
         after = policy.after_call(state, pick)
-        conn.execute(
-            update(CounterRow.__table__).where(C.id == counter_id)
-            .values(regular_since_preferential=after.regular_since_preferential)
-        )
+        conn.execute(_SET_STREAK, {"counter": counter_id,
+                                   "streak": after.regular_since_preferential})
         ticket, published = _move(conn, row, Action.CALL, now=now, actor=actor,
                                   counter=counter_id, values=_call_values(row, counter_id, now))
     ctx.sink.publish(published)
@@ -229,11 +228,9 @@ def _move(conn: Connection, row: Row, action: Action, *, now: dt.datetime, actor
           extra: dict[str, Any] | None = None) -> tuple[TicketView, list[events.PublishedEvent]]:
     """Apply one legal transition to `row` and log it; IllegalTransition otherwise."""
     status = next_status(TicketStatus(row.status), action)
-    updated = conn.execute(
-        update(Ticket.__table__).where(T.id == row.id)
-        .values(status=status.value, **values)
-        .returning(*Ticket.__table__.c)
-    ).one()
+    # The SET clause is the keys of the parameters: status plus whatever `values` names.
+    updated = conn.execute(_UPDATE_TICKET,
+                           {"ticket_id_": row.id, "status": status.value, **values}).one()
     ticket = ticket_view(updated, position=waiting_position(conn, updated))
     payload = ticket.event_payload()
     if extra:
@@ -264,10 +261,7 @@ def _counter_config(ctx: Turnos, counter_id: str):
 
 def _lock_open_counter(conn: Connection, counter_id: str,
                        services: tuple[str, ...]) -> policy.CounterState:
-    row = conn.execute(
-        select(C.id, C.state, C.regular_since_preferential).where(C.id == counter_id)
-        .with_for_update()
-    ).first()
+    row = conn.execute(_LOCK_COUNTER, {"counter": counter_id}).first()
     if row is None:
         raise NotFound(f"there is no counter '{counter_id}'", code="unknown_counter")
     if row.state != "open":
@@ -276,12 +270,7 @@ def _lock_open_counter(conn: Connection, counter_id: str,
 
 
 def _ensure_free(conn: Connection, counter_id: str) -> None:
-    holding = conn.execute(
-        select(T.number).where(
-            T.counter_id == counter_id,
-            T.status.in_((TicketStatus.CALLED.value, TicketStatus.SERVING.value)),
-        )
-    ).first()
+    holding = conn.execute(_HOLDING, {"counter": counter_id}).first()
     if holding is not None:
         raise CounterBusy(
             f"counter {counter_id} still has ticket {holding.number}; finish it first"
@@ -293,37 +282,89 @@ def _queue_heads(conn: Connection, counter_id: str, services: tuple[str, ...], t
     """The oldest ticket of each (service, class, front, target) group this counter may call.
 
     The policy only ever compares group heads, so this reads a handful of rows however long
-    the queue is.
+    the queue is: each head of this counter's services is one seek in ix_tickets_queue, and
+    the tickets a transfer sent to this counter (few) all come back to be sorted here.
     """
-    rank = func.row_number().over(
-        partition_by=(T.service_code, T.preferential, T.front, T.target_counter_id),
-        order_by=(T.queued_at, T.id),
-    ).label("rank")
-    eligible = and_(
-        T.status == TicketStatus.WAITING.value,
-        T.day == today,
-        or_(
-            and_(T.service_code.in_(services), T.target_counter_id.is_(None)),
-            T.target_counter_id == counter_id,
-        ),
-    )
+    parameters: dict[str, Any] = {"today": today, "counter": counter_id}
+    parameters.update((f"service_{i}", code) for i, code in enumerate(services))
     if excluded:
-        eligible = and_(eligible, T.id.not_in(excluded))
-    ranked = select(
-        T.id, T.service_code, T.preferential, T.front, T.queued_at, T.target_counter_id, rank
-    ).where(eligible).subquery()
-    rows = conn.execute(select(ranked).where(ranked.c.rank == 1)).all()
+        parameters["excluded"] = excluded
+    heads: dict[tuple[str, bool, bool, str | None], Row] = {}
+    for row in conn.execute(_heads_statement(len(services), bool(excluded)), parameters):
+        group = (row.service_code, row.preferential, row.front, row.target_counter_id)
+        head = heads.get(group)
+        if head is None or (row.queued_at, row.id) < (head.queued_at, head.id):
+            heads[group] = row
     return [
         policy.QueuedTicket(r.id, r.service_code, r.preferential, r.front, r.queued_at,
                             r.target_counter_id)
-        for r in rows
+        for r in heads.values()
     ]
 
 
 def _take(conn: Connection, ticket_id: int) -> Row | None:
     """Lock the chosen ticket if it is still waiting and nobody else holds it."""
-    return conn.execute(
-        select(Ticket.__table__)
-        .where(T.id == ticket_id, T.status == TicketStatus.WAITING.value)
-        .with_for_update(skip_locked=True)
-    ).first()
+    return conn.execute(_TAKE, {"ticket_id": ticket_id}).first()
+
+
+# --- statements -----------------------------------------------------------------------------
+# Built once, with bound parameters: building and fingerprinting an expression per request
+# cost more than running it (see docs/performance.md).
+
+_LOCK_COUNTER = (
+    select(C.id, C.state, C.regular_since_preferential)
+    .where(C.id == bindparam("counter"))
+    .with_for_update()
+)
+_HOLDING = select(T.number).where(
+    T.counter_id == bindparam("counter"),
+    T.status.in_((TicketStatus.CALLED.value, TicketStatus.SERVING.value)),
+)
+_SET_STREAK = (
+    update(CounterRow.__table__)
+    .where(C.id == bindparam("counter"))
+    .values(regular_since_preferential=bindparam("streak"))
+)
+_TAKE = (
+    select(Ticket.__table__)
+    .where(T.id == bindparam("ticket_id"), T.status == TicketStatus.WAITING.value)
+    .with_for_update(skip_locked=True)
+)
+# "ticket_id_": a bound parameter may not share its name with a column of the UPDATE.
+_UPDATE_TICKET = (
+    update(Ticket.__table__)
+    .where(T.id == bindparam("ticket_id_"))
+    .returning(*Ticket.__table__.c)
+)
+_HEAD_COLUMNS = (T.id, T.service_code, T.preferential, T.front, T.queued_at,
+                 T.target_counter_id)
+
+
+@functools.cache
+def _heads_statement(service_count: int, excluding: bool):
+    """The queue-heads query for a counter serving `service_count` services."""
+
+    def waiting_today(*conditions):
+        where = [T.status == TicketStatus.WAITING.value, T.day == bindparam("today"),
+                 *conditions]
+        if excluding:
+            where.append(T.id.not_in(bindparam("excluded", expanding=True)))
+        return where
+
+    heads = [
+        select(*_HEAD_COLUMNS)
+        .where(*waiting_today(T.service_code == bindparam(f"service_{i}"),
+                              T.target_counter_id.is_(None),
+                              T.preferential == preferential, T.front == front))
+        .order_by(T.queued_at, T.id)
+        .limit(1)
+        .subquery()
+        for i in range(service_count)
+        for preferential in (False, True)
+        for front in (False, True)
+    ]
+    # Every ticket a transfer sent to this counter, whatever its service (ix_tickets_targeted).
+    sent_here = select(*_HEAD_COLUMNS).where(
+        *waiting_today(T.target_counter_id == bindparam("counter"))
+    )
+    return union_all(*(select(head) for head in heads), sent_here)

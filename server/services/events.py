@@ -7,9 +7,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 
-from server.models import Event, Sequence as SeqRow
+from server.models import Event
+from server.models import Sequence as SeqRow
 
 EVENT_SEQ = "events"
 
@@ -45,12 +46,7 @@ def append(conn: Connection, drafts: Sequence[EventDraft]) -> list[PublishedEven
     """Number and store `drafts`; call last in a transaction to hold the seq row briefly."""
     if not drafts:
         return []
-    top = conn.execute(
-        update(SeqRow)
-        .where(SeqRow.name == EVENT_SEQ)
-        .values(value=SeqRow.value + len(drafts))
-        .returning(SeqRow.value)
-    ).scalar_one()
+    top = conn.execute(_ADVANCE, {"sequence_name": EVENT_SEQ, "count": len(drafts)}).scalar_one()
     first = top - len(drafts) + 1
     published = [
         PublishedEvent(first + i, d.type, d.at, d.ticket_id, d.service_code, d.counter_id,
@@ -58,7 +54,7 @@ def append(conn: Connection, drafts: Sequence[EventDraft]) -> list[PublishedEven
         for i, d in enumerate(drafts)
     ]
     conn.execute(
-        insert(Event),
+        _INSERT,
         [
             {"seq": e.seq, "type": e.type, "at": e.at, "ticket_id": e.ticket_id,
              "service_code": e.service_code, "counter_id": e.counter_id, "actor": e.actor,
@@ -67,6 +63,17 @@ def append(conn: Connection, drafts: Sequence[EventDraft]) -> list[PublishedEven
         ],
     )
     return published
+
+
+# Built once: building these per event cost more than running them (docs/performance.md).
+_SEQ = SeqRow.__table__
+_ADVANCE = (
+    update(_SEQ)
+    .where(_SEQ.c.name == bindparam("sequence_name"))
+    .values(value=_SEQ.c.value + bindparam("count"))
+    .returning(_SEQ.c.value)
+)
+_INSERT = insert(Event.__table__)
 
 
 def ensure_sequence(conn: Connection) -> None:

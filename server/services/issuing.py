@@ -7,7 +7,7 @@ import json
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, bindparam, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -58,11 +58,7 @@ def _issue(ctx: Turnos, request: IssueRequest, *, caller: str, key: str,
     service = ctx.config.service(request.service)
     day = service_day(now, ctx.config.timezone)
     with ctx.db.write() as conn:
-        earlier = conn.execute(
-            select(IdempotencyKey.request_hash, IdempotencyKey.ticket_id).where(
-                IdempotencyKey.key == key, IdempotencyKey.caller == caller
-            )
-        ).first()
+        earlier = conn.execute(_EARLIER, {"key": key, "caller": caller}).first()
         if earlier is not None:
             if earlier.request_hash != request_hash:
                 raise IdempotencyConflict(
@@ -72,32 +68,26 @@ def _issue(ctx: Turnos, request: IssueRequest, *, caller: str, key: str,
             assert row is not None
             return IssueResult(ticket_view(row, position=waiting_position(conn, row)), False)
         sequence = _next_sequence(conn, service.code, day)
-        row = conn.execute(
-            insert(Ticket.__table__)
-            .values(
-                follow_token=secrets.token_urlsafe(16),
-                service_code=service.code,
-                day=day,
-                sequence=sequence,
-                number=format_number(service.prefix, sequence),
-                preferential=request.preferential is not None,
-                preferential_reason=request.preferential,
-                status=TicketStatus.WAITING.value,
-                issued_at=now,
-                queued_at=now,
-                front=False,
-                recall_count=0,
-                transfer_count=0,
-                issued_by=caller,
-            )
-            .returning(*Ticket.__table__.c)
-        ).one()
-        conn.execute(
-            insert(IdempotencyKey.__table__).values(
-                key=key, caller=caller, request_hash=request_hash, ticket_id=row.id,
-                created_at=now,
-            )
-        )
+        row = conn.execute(_INSERT_TICKET, {
+            "follow_token": secrets.token_urlsafe(16),
+            "service_code": service.code,
+            "day": day,
+            "sequence": sequence,
+            "number": format_number(service.prefix, sequence),
+            "preferential": request.preferential is not None,
+            "preferential_reason": request.preferential,
+            "status": TicketStatus.WAITING.value,
+            "issued_at": now,
+            "queued_at": now,
+            "front": False,
+            "recall_count": 0,
+            "transfer_count": 0,
+            "issued_by": caller,
+        }).one()
+        conn.execute(_INSERT_KEY, {
+            "key": key, "caller": caller, "request_hash": request_hash, "ticket_id": row.id,
+            "created_at": now,
+        })
         ticket = ticket_view(row, position=waiting_position(conn, row))
         published = events.append(conn, [events.EventDraft(
             type="ticket.issued", at=now, ticket_id=row.id, service_code=service.code,
@@ -127,14 +117,9 @@ def _check(ctx: Turnos, request: IssueRequest) -> None:
 
 
 def _next_sequence(conn: Connection, service_code: str, day) -> int:
-    dialect = sqlite if conn.dialect.name == "sqlite" else postgresql
-    table = DailyNumber.__table__
-    statement = dialect.insert(table).values(service_code=service_code, day=day, last=1)
-    statement = statement.on_conflict_do_update(
-        index_elements=[table.c.service_code, table.c.day],
-        set_={"last": table.c.last + 1},
-    ).returning(table.c.last)
-    return conn.execute(statement).scalar_one()
+    statement = _NEXT_SEQUENCE[conn.dialect.name]
+    return conn.execute(statement, {"service_code": service_code, "day": day, "last": 1}
+                        ).scalar_one()
 
 
 def _fingerprint(request: IssueRequest) -> str:
@@ -142,3 +127,28 @@ def _fingerprint(request: IssueRequest) -> str:
                            sort_keys=True)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
+
+
+# Built once with bound parameters: building an expression per request costs more than
+# running it (see docs/performance.md).
+_EARLIER = select(IdempotencyKey.request_hash, IdempotencyKey.ticket_id).where(
+    IdempotencyKey.key == bindparam("key"), IdempotencyKey.caller == bindparam("caller")
+)
+_INSERT_TICKET = insert(Ticket.__table__).returning(*Ticket.__table__.c)
+_INSERT_KEY = insert(IdempotencyKey.__table__)
+
+
+def _upsert_daily_number(dialect):
+    table = DailyNumber.__table__
+    return (
+        dialect.insert(table)
+        .on_conflict_do_update(
+            index_elements=[table.c.service_code, table.c.day],
+            set_={"last": table.c.last + 1},
+        )
+        .returning(table.c.last)
+    )
+
+
+_NEXT_SEQUENCE = {"sqlite": _upsert_daily_number(sqlite),
+                  "postgresql": _upsert_daily_number(postgresql)}

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, func, or_, select
+from sqlalchemy import Connection, Row, and_, bindparam, func, or_, select
 
 from server.domain.tickets import TicketStatus
 from server.models import Ticket
@@ -67,32 +67,56 @@ def waiting_position(conn: Connection, row: Row) -> int | None:
     """Place in line, counting who goes first under "preferential first" (see domain.policy)."""
     if row.status != TicketStatus.WAITING.value:
         return None
-    same_queue = and_(
-        T.status == TicketStatus.WAITING.value,
-        T.service_code == row.service_code,
-        T.id != row.id,
-    )
     if row.target_counter_id is not None:
-        same_queue = and_(same_queue, T.target_counter_id == row.target_counter_id)
-        ahead = or_(T.front > row.front, and_(T.front == row.front, _older(row)))
+        query = _AHEAD_OF_TARGETED
+    elif row.front:
+        query = _AHEAD_OF_FRONT
+    elif row.preferential:
+        query = _AHEAD_OF_PREFERENTIAL
     else:
-        same_queue = and_(same_queue, T.target_counter_id.is_(None))
-        if row.front:
-            ahead = and_(T.front.is_(True), _older(row))
-        elif row.preferential:
-            ahead = or_(T.front.is_(True), and_(T.preferential.is_(True), _older(row)))
-        else:
-            ahead = or_(T.front.is_(True), T.preferential.is_(True), _older(row))
-    count = conn.execute(select(func.count()).where(same_queue, ahead)).scalar_one()
+        query = _AHEAD_OF_REGULAR
+    count = conn.execute(query, {
+        "service": row.service_code, "id": row.id, "queued_at": row.queued_at,
+        "front": row.front, "target": row.target_counter_id,
+    }).scalar_one()
     return count + 1
 
 
-def _older(row: Row):
-    return or_(T.queued_at < row.queued_at, and_(T.queued_at == row.queued_at, T.id < row.id))
-
-
 def load_ticket(conn: Connection, ticket_id: int, *, for_update: bool = False) -> Row | None:
-    query = select(Ticket.__table__).where(T.id == ticket_id)
-    if for_update:
-        query = query.with_for_update()
-    return conn.execute(query).first()
+    query = _TICKET_FOR_UPDATE if for_update else _TICKET
+    return conn.execute(query, {"ticket_id": ticket_id}).first()
+
+
+# The statements are built once, with bound parameters, rather than per call: building and
+# fingerprinting an expression costs more than running it (see docs/performance.md).
+
+def _ahead(ahead, *, targeted: bool):
+    """Waiting tickets of the same queue that `ahead` puts before the one asked about."""
+    queue = (T.target_counter_id == bindparam("target") if targeted
+             else T.target_counter_id.is_(None))
+    return select(func.count()).where(
+        T.status == TicketStatus.WAITING.value,
+        T.service_code == bindparam("service"),
+        T.id != bindparam("id"),
+        queue,
+        ahead,
+    )
+
+
+_OLDER = or_(
+    T.queued_at < bindparam("queued_at"),
+    and_(T.queued_at == bindparam("queued_at"), T.id < bindparam("id")),
+)
+_AHEAD_OF_TARGETED = _ahead(
+    or_(T.front > bindparam("front"), and_(T.front == bindparam("front"), _OLDER)),
+    targeted=True,
+)
+_AHEAD_OF_FRONT = _ahead(and_(T.front.is_(True), _OLDER), targeted=False)
+_AHEAD_OF_PREFERENTIAL = _ahead(
+    or_(T.front.is_(True), and_(T.preferential.is_(True), _OLDER)), targeted=False
+)
+_AHEAD_OF_REGULAR = _ahead(
+    or_(T.front.is_(True), T.preferential.is_(True), _OLDER), targeted=False
+)
+_TICKET = select(Ticket.__table__).where(T.id == bindparam("ticket_id"))
+_TICKET_FOR_UPDATE = _TICKET.with_for_update()

@@ -1,0 +1,340 @@
+"""Tickets issued and call-next per second over HTTP, against the production server set-up.
+
+    python bench/throughput.py --db sqlite
+    python bench/throughput.py --db postgres
+
+Each run builds a fresh database (an SQLite file in a temporary directory on the real disk, or
+a PostgreSQL server started with fsync=on and synchronous_commit=on), creates a kiosk and a
+staff token, starts `gunicorn --worker-class gevent --workers 1 server.wsgi:app` as in
+production, and drives it with wrk in a separate process (bench/issue.lua, bench/call_next.lua):
+
+1. issue: POST /api/v1/tickets at 16 connections, a fresh Idempotency-Key per request, cycling
+   through every service of config.toml; after a warm-up, one measured run.
+2. call-next: 16 connections, each one counter, call-next and then release the ticket
+   (cancel by default; --release serve sends start + complete as staff do). The waiting
+   tickets it calls are issued beforehand over HTTP as well (not measured).
+
+It prints the machine, the versions and the figures, and with --json writes them to a file.
+This is a benchmark, not a test: nothing here fails on a slow machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import func, select  # noqa: E402
+
+from server.clock import Clock  # noqa: E402
+from server.config import load_config  # noqa: E402
+from server.context import NoPush, Turnos  # noqa: E402
+from server.db import Database  # noqa: E402
+from server.domain.tickets import TicketStatus  # noqa: E402
+from server.migrate import upgrade  # noqa: E402
+from server.models import Ticket  # noqa: E402
+from server.services import calling, tokens  # noqa: E402
+from server.services.catalog import sync_catalog  # noqa: E402
+
+CONFIG = ROOT / "config.toml"
+
+
+@dataclass
+class Target:
+    """The server under test and what the load generator needs to talk to it."""
+
+    url: str
+    ctx: Turnos
+    kiosk_token: str
+    staff_token: str
+
+
+def main() -> None:
+    args = _arguments()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is not installed: run scripts/install-system-deps.sh")
+    with ExitStack() as stack:
+        workdir = Path(tempfile.mkdtemp(prefix="turnos-bench-", dir=args.workdir))
+        stack.callback(shutil.rmtree, workdir, ignore_errors=True)
+        results: dict = {"machine": machine(args.db, workdir), "settings": vars(args).copy()}
+        url = _database(args.db, workdir, stack)
+        ctx = _prepare(url)
+        stack.callback(ctx.db.dispose)
+        kiosk_token = tokens.create_token(ctx, "bench-kiosk", "kiosk")
+        staff_token = tokens.create_token(ctx, "bench-staff", "staff")
+        target = Target(url=_serve(url, workdir, stack, args.port), ctx=ctx,
+                        kiosk_token=kiosk_token, staff_token=staff_token)
+        results["issue"] = bench_issue(target, args)
+        results["call_next"] = bench_call_next(target, args)
+    _print(results)
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
+
+
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--db", choices=("sqlite", "postgres"), required=True)
+    parser.add_argument("--duration", type=int, default=20, help="seconds per measured run")
+    parser.add_argument("--warmup", type=int, default=5, help="seconds of warm-up per phase")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--issue-threads", type=int, default=2,
+                        help="wrk threads for the issue phase (call-next uses one per "
+                             "connection)")
+    parser.add_argument("--release", choices=("cancel", "serve"), default="cancel",
+                        help="how a counter frees itself after call-next")
+    parser.add_argument("--port", type=int, default=0, help="server port (default: a free one)")
+    parser.add_argument("--workdir", default=None,
+                        help="where the SQLite file and logs go; must be on the disk being "
+                             "measured, not tmpfs (default: the system temporary directory)")
+    parser.add_argument("--json", default=None, help="also write the results to this file")
+    return parser.parse_args()
+
+
+# --- set-up ---------------------------------------------------------------------------------
+
+def _database(kind: str, workdir: Path, stack: ExitStack) -> str:
+    if kind == "sqlite":
+        return f"sqlite:///{workdir / 'turnos.sqlite'}"
+    from tests.support.postgres import PostgresServer
+
+    # fsync and synchronous_commit on: every acknowledged ticket is on disk, as in production.
+    server = PostgresServer.start(fsync=True)
+    stack.callback(server.stop)
+    return server.create_database()
+
+
+def _prepare(url: str) -> Turnos:
+    """Schema and catalogue, as `turnos db upgrade` leaves them; the server finds them ready."""
+    config = load_config(CONFIG)
+    db = Database(url)
+    upgrade(db.engine)
+    sync_catalog(db, config)
+    return Turnos(config=config, db=db, clock=Clock(), sink=NoPush())
+
+
+def _serve(url: str, workdir: Path, stack: ExitStack, port: int) -> str:
+    port = port or _free_port()
+    env = {**os.environ, "TURNOS_CONFIG": str(CONFIG), "TURNOS_DATABASE_URL": url}
+    log = (workdir / "gunicorn.log").open("wb")
+    stack.callback(log.close)
+    command = [sys.executable, "-m", "gunicorn", "--worker-class", "gevent", "--workers", "1",
+               "--bind", f"127.0.0.1:{port}", "server.wsgi:app"]
+    server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+
+    def stop() -> None:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+    stack.callback(stop)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            sys.exit(f"gunicorn exited:\n{(workdir / 'gunicorn.log').read_text()}")
+        try:
+            with urllib.request.urlopen(f"{base}/healthz", timeout=2) as response:
+                if response.status == 200:
+                    return base
+        except OSError:
+            time.sleep(0.2)
+    sys.exit("gunicorn did not answer /healthz within 60 s")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# --- the two benchmarks ---------------------------------------------------------------------
+
+def bench_issue(target: Target, args: argparse.Namespace) -> dict:
+    """POST /api/v1/tickets at `--connections`, every service of the demo in turn."""
+    services = ",".join(s.code for s in target.ctx.config.services)
+    before = _ticket_count(target.ctx)
+    _wrk(target, "issue.lua", args.warmup, args.connections, args.issue_threads,
+         [target.kiosk_token, "warmup", services])
+    warm = _ticket_count(target.ctx)
+    result = _wrk(target, "issue.lua", args.duration, args.connections, args.issue_threads,
+                  [target.kiosk_token, "measured", services])
+    created = _ticket_count(target.ctx) - warm
+    result["tickets_created"] = created
+    result["warmup_tickets"] = warm - before
+    # Every 201 must be a ticket in the database, and nothing else may have happened.
+    result["consistent"] = (
+        created == result["issue"]["statuses"].get("201", 0) == result["requests"]
+        and result["socket_errors"] == 0
+    )
+    return result
+
+
+def bench_call_next(target: Target, args: argparse.Namespace) -> dict:
+    """Each connection is one counter: call-next, release, call-next..."""
+    counters = _spread(target.ctx, args.connections)
+    counter_ids = ",".join(c.id for c in counters)
+    # Stock the queues these counters serve, in proportion to how many of them serve each.
+    stock_services = ",".join(s for c in counters for s in c.services)
+    per_second = 2_500 if args.release == "cancel" else 1_500
+    needed = per_second * (args.duration + args.warmup)
+    stocked = _waiting(target.ctx, counters)
+    while stocked < needed:
+        _wrk(target, "issue.lua", 10, args.connections, args.issue_threads,
+             [target.kiosk_token, f"stock{stocked}", stock_services])
+        stocked = _waiting(target.ctx, counters)
+    wrk_args = [target.staff_token, counter_ids, args.release]
+    _wrk(target, "call_next.lua", args.warmup, args.connections, args.connections, wrk_args)
+    _release_all(target.ctx)
+    result = _wrk(target, "call_next.lua", args.duration, args.connections, args.connections,
+                  wrk_args)
+    _release_all(target.ctx)
+    result["counters"] = [c.id for c in counters]
+    result["waiting_before"] = stocked
+    result["waiting_after"] = _waiting(target.ctx, counters)
+    release_kinds = ("cancel",) if args.release == "cancel" else ("start", "complete")
+    cycles = result[release_kinds[-1]]["statuses"].get("200", 0)
+    result["cycles_per_second"] = cycles / result["seconds"]
+    # 204 would mean a queue ran dry and call-next measured an empty queue.
+    result["consistent"] = (
+        result["non_2xx"] == 0 and result["socket_errors"] == 0
+        and set(result["call"]["statuses"]) == {"200"}
+    )
+    return result
+
+
+def _spread(ctx: Turnos, count: int):
+    """`count` counters spread evenly over config.toml, so every agency takes part."""
+    counters = ctx.config.counters
+    count = min(count, len(counters))
+    return [counters[i * len(counters) // count] for i in range(count)]
+
+
+def _wrk(target: Target, script: str, seconds: int, connections: int, threads: int,
+         script_args: list[str]) -> dict:
+    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
+               "-s", str(BENCH / script), target.url, "--", *script_args]
+    finished = subprocess.run(command, capture_output=True, text=True, check=True)
+    match = re.search(r"^BENCH_JSON (.*)$", finished.stdout, re.MULTILINE)
+    if match is None:
+        sys.exit(f"wrk printed no result:\n{finished.stdout}\n{finished.stderr}")
+    return json.loads(match.group(1))
+
+
+def _ticket_count(ctx: Turnos) -> int:
+    with ctx.db.read() as conn:
+        return conn.execute(select(func.count()).select_from(Ticket)).scalar_one()
+
+
+def _waiting(ctx: Turnos, counters) -> int:
+    services = {s for c in counters for s in c.services}
+    with ctx.db.read() as conn:
+        return conn.execute(
+            select(func.count()).select_from(Ticket).where(
+                Ticket.status == TicketStatus.WAITING.value, Ticket.service_code.in_(services)
+            )
+        ).scalar_one()
+
+
+def _release_all(ctx: Turnos) -> None:
+    """wrk stops mid-cycle: cancel what counters still hold so the next run starts clean."""
+    with ctx.db.read() as conn:
+        held = conn.execute(select(Ticket.id).where(
+            Ticket.status.in_((TicketStatus.CALLED.value, TicketStatus.SERVING.value))
+        )).scalars().all()
+    for ticket_id in held:
+        calling.cancel(ctx, ticket_id, actor="bench")
+
+
+# --- reporting ------------------------------------------------------------------------------
+
+def machine(db: str, workdir: Path) -> dict:
+    """What the figures were measured on."""
+    cpuinfo = Path("/proc/cpuinfo").read_text()
+    model = re.search(r"^model name\s*:\s*(.*)$", cpuinfo, re.MULTILINE)
+    meminfo = Path("/proc/meminfo").read_text()
+    mem_kb = int(re.search(r"^MemTotal:\s*(\d+)", meminfo, re.MULTILINE).group(1))
+    info = {
+        "cpu": model.group(1) if model else platform.processor(),
+        "cores": os.cpu_count(),
+        "ram_gib": round(mem_kb / 1024 / 1024, 1),
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "wrk": _version(["wrk", "-v"]),
+        "database": db,
+        "disk": _filesystem(workdir),
+        "fsync_per_second": _fsync_rate(workdir),
+    }
+    if db == "postgres":
+        from tests.support.postgres import _bindir
+
+        info["postgresql"] = _version([str(_bindir() / "postgres"), "--version"])
+    return info
+
+
+def _version(command: list[str]) -> str:
+    finished = subprocess.run(command, capture_output=True, text=True)
+    return (finished.stdout or finished.stderr).splitlines()[0].strip()
+
+
+def _filesystem(path: Path) -> str:
+    """The mount under `path` and whether its block device is rotational, from /proc."""
+    best = ("", "?", "?")
+    for line in Path("/proc/mounts").read_text().splitlines():
+        device, mount, fstype, *_ = line.split()
+        if str(path.resolve()).startswith(mount) and len(mount) >= len(best[1]):
+            best = (device, mount, fstype)
+    device, mount, fstype = best
+    rotational = Path(f"/sys/block/{Path(device).name}/queue/rotational")
+    kind = ""
+    if rotational.exists():
+        kind = ", rotational" if rotational.read_text().strip() == "1" else ", non-rotational"
+    return f"{device} on {mount} ({fstype}{kind})"
+
+
+def _fsync_rate(workdir: Path, seconds: float = 2.0) -> float:
+    """How many 4 KiB write + fdatasync pairs the disk does per second: the commit ceiling."""
+    with tempfile.NamedTemporaryFile(dir=workdir) as handle:
+        fd = handle.fileno()
+        done, start = 0, time.perf_counter()
+        while time.perf_counter() - start < seconds:
+            os.write(fd, b"\0" * 4096)
+            os.fdatasync(fd)
+            done += 1
+        return round(done / (time.perf_counter() - start))
+
+
+def _print(results: dict) -> None:
+    machine, issue, call = results["machine"], results["issue"], results["call_next"]
+    print(json.dumps(machine, indent=2))
+    print(f"issue      {issue['issue']['per_second']:8.0f} req/s  "
+          f"p50 {issue['issue']['p50_ms']:6.2f} ms  p99 {issue['issue']['p99_ms']:6.2f} ms  "
+          f"({issue['tickets_created']} tickets, consistent={issue['consistent']})")
+    print(f"call-next  {call['call']['per_second']:8.0f} req/s  "
+          f"p50 {call['call']['p50_ms']:6.2f} ms  p99 {call['call']['p99_ms']:6.2f} ms  "
+          f"(cycles {call['cycles_per_second']:.0f}/s, all requests "
+          f"{call['all']['per_second']:.0f}/s, consistent={call['consistent']})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,5 @@
+"""`python -m server` is the `turnos` command."""
+
+from server.cli import run
+
+run()

@@ -1,0 +1,59 @@
+"""Demo data for `make run`: device tokens and a realistic morning queue."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from server.context import Turnos
+from server.domain.numbering import service_day
+from server.models import ApiToken, Ticket
+from server.services import issuing, tokens
+
+DEMO_TOKENS_FILE = Path("instance") / "demo-tokens.txt"
+
+
+def load_demo(ctx: Turnos, *, tickets: int = 40, seed: int = 7) -> list[str]:
+    """Create the demo's tokens (once) and, if today has no tickets, some waiting ones.
+
+    Returns what was done, one line each, for the CLI to print.
+    """
+    done = _ensure_tokens(ctx)
+    today = service_day(ctx.clock.now(), ctx.config.timezone)
+    with ctx.db.read() as conn:
+        existing = conn.execute(
+            select(func.count()).select_from(Ticket).where(Ticket.day == today)
+        ).scalar_one()
+    if existing:
+        return [*done, f"today already has {existing} tickets; none added"]
+    rng = random.Random(seed)
+    services = list(ctx.config.services)
+    for _ in range(tickets):
+        service = rng.choice(services)
+        reason = None
+        if service.preferential and rng.random() < 0.2:
+            reason = rng.choice(issuing.PREFERENTIAL_REASONS)
+        issuing.issue_ticket(ctx, issuing.IssueRequest(service.code, reason),
+                             caller="demo", key=uuid.uuid4().hex)
+    return [*done, f"issued {tickets} demo tickets"]
+
+
+def _ensure_tokens(ctx: Turnos) -> list[str]:
+    wanted = [("demo-admin", "admin"), ("demo-staff", "staff")]
+    wanted += [(f"kiosk-{k.id}", "kiosk") for k in ctx.config.kiosks]
+    wanted += [(f"display-{z.id}", "display") for z in ctx.config.zones]
+    with ctx.db.read() as conn:
+        have = set(conn.execute(select(ApiToken.name)).scalars())
+    created = [(name, role, tokens.create_token(ctx, name, role))
+               for name, role in wanted if name not in have]
+    if not created:
+        return [f"demo tokens exist (see {DEMO_TOKENS_FILE})"]
+    DEMO_TOKENS_FILE.parent.mkdir(parents=True, exist_ok=True)
+    with DEMO_TOKENS_FILE.open("a", encoding="utf-8") as out:
+        DEMO_TOKENS_FILE.chmod(0o600)
+        for name, role, secret in created:
+            out.write(f"{name}\t{role}\t{secret}\n")
+    return [f"created {len(created)} demo tokens in {DEMO_TOKENS_FILE}"]
