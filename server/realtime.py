@@ -27,8 +27,8 @@ from typing import Any
 from flask_socketio import SocketIO, join_room
 
 from server.context import Turnos
+from server.services import daily, queries
 from server.services import events as event_log
-from server.services import queries
 from server.services.events import PublishedEvent
 
 log = logging.getLogger(__name__)
@@ -41,6 +41,8 @@ QUEUE_FLUSH_SECONDS = 0.25
 POLL_SECONDS = 1.0
 # An event that overtook an earlier one waits this long for it before the log is read.
 GAP_WAIT_SECONDS = 0.5
+# How often open tickets of past service days are looked for.
+DAY_CLOSE_SECONDS = 60.0
 
 
 class Hub:
@@ -57,6 +59,7 @@ class Hub:
         self._last_flush = 0.0
         self._last_poll = 0.0
         self._gap_since: float | None = None
+        self._last_day_close = 0.0
         self._started = False
         with ctx.db.read() as conn:
             self.dispatched = event_log.current_seq(conn)
@@ -114,6 +117,9 @@ class Hub:
         if self._dirty_services and now - self._last_flush >= QUEUE_FLUSH_SECONDS:
             self._last_flush = now
             self._flush_queues()
+        if now - self._last_day_close >= DAY_CLOSE_SECONDS:
+            self._last_day_close = now
+            daily.close_previous_days(self._ctx)
 
     def _emit_in_order(self) -> None:
         while self.dispatched + 1 in self._held:
