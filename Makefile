@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test setup system-deps lint bench clean
+.PHONY: run test setup system-deps lint bench translations clean
 
 run: setup
 	$(BIN)/turnos db upgrade
@@ -28,6 +28,12 @@ system-deps:
 
 lint: setup
 	$(BIN)/ruff check .
+
+# After changing user-facing text: extract, merge into the catalogs, translate, compile.
+translations: setup
+	$(BIN)/pybabel extract -F babel.cfg -o server/translations/messages.pot --no-location --project Turnos .
+	$(BIN)/pybabel update -i server/translations/messages.pot -d server/translations --no-fuzzy-matching
+	$(BIN)/pybabel compile -d server/translations
 
 bench: setup system-deps
 	$(BIN)/python bench/run_all.py

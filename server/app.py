@@ -7,7 +7,9 @@ import secrets
 from flask import Flask
 from flask_socketio import SocketIO
 
-from server import pages, sockets
+from kiosk import bp as kiosk_bp
+from kiosk import follow_bp
+from server import i18n, pages, sockets
 from server.api import bp as api_bp
 from server.api import errors
 from server.config import load_config
@@ -49,9 +51,15 @@ def create_app(settings: Settings | None = None) -> Flask:
     extensions = Extensions(ctx=ctx, socketio=socketio, hub=hub, tokens=TokenChecker(ctx))
     init_app(app, extensions)
 
+    app.config["BABEL_DEFAULT_TIMEZONE"] = config.timezone.key
+    i18n.init_app(app, config.default_locale)
+    app.context_processor(lambda: {"csa_name": config.name})
+
     errors.register(app)
     app.register_blueprint(api_bp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(kiosk_bp)
+    app.register_blueprint(follow_bp)
     sockets.register(socketio, extensions)
     if settings.start_hub:
         hub.start()

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import click
 
-from server.clock import Clock
 from server.config import ConfigError, load_config
 from server.context import NoPush, Turnos
 from server.db import Database
@@ -23,7 +22,7 @@ def _context(settings: Settings) -> Turnos:
     db = Database(settings.database_url)
     upgrade(db.engine)
     sync_catalog(db, config)
-    return Turnos(config=config, db=db, clock=Clock(), sink=NoPush())
+    return Turnos(config=config, db=db, clock=settings.clock, sink=NoPush())
 
 
 @click.group()

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from server.clock import Clock
+from server.clock import Clock, OffsetClock
 from server.db import database_url_from_env
+
+
+def clock_from_env() -> Clock:
+    """The real clock, or one shifted to TURNOS_CLOCK_START (ISO 8601 with a zone)."""
+    start = os.environ.get("TURNOS_CLOCK_START")
+    if not start:
+        return Clock()
+    moment = dt.datetime.fromisoformat(start.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        raise ValueError("TURNOS_CLOCK_START needs a time zone, e.g. 2026-11-23T16:00:00Z")
+    return OffsetClock(moment)
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,7 +30,7 @@ class Settings:
     database_url: str = field(default_factory=database_url_from_env)
     # "threading" for `turnos serve` and tests, "gevent" under gunicorn (see server/wsgi.py).
     async_mode: str = "threading"
-    clock: Clock = field(default_factory=Clock)
+    clock: Clock = field(default_factory=clock_from_env)
     # Bring the schema to the newest migration at start-up.
     migrate: bool = True
     # Run the live-push dispatcher; tests that drive `Hub.pump` themselves turn it off.

@@ -16,9 +16,10 @@ from server.services.tokens import Principal
 _ROOM = re.compile(r"^(csa|agency:[\w-]{1,40}|service:[\w-]{1,40}|counter:[\w-]{1,40}|"
                    r"zone:[\w-]{1,40}|ticket:[\w-]{10,40})$")
 
-# Which room kinds each role may join. Anyone may follow the CSA and one ticket by its link.
+# Which room kinds each role may join. Anyone may follow the hall's public information and one
+# ticket by its link.
 _ALLOWED = {
-    None: {"csa", "ticket"},
+    None: {"csa", "service", "ticket"},
     "display": {"csa", "zone", "agency", "service", "ticket"},
     "kiosk": {"csa", "zone", "agency", "service", "ticket"},
     "staff": {"csa", "zone", "agency", "service", "counter", "ticket"},
@@ -32,6 +33,8 @@ def register(socketio: SocketIO, ext: Extensions) -> None:
     @socketio.on("connect")
     def on_connect(auth: Any = None):
         token = auth.get("token") if isinstance(auth, dict) else None
+        # Paired kiosks (and, later, displays) carry their token in an HttpOnly cookie.
+        token = token or request.cookies.get("turnos_device")
         principal = None
         if token:
             principal = ext.tokens.principal(str(token))

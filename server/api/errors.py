@@ -55,4 +55,9 @@ def register(app: Flask) -> None:
 
 
 def _wants_json() -> bool:
-    return request.path.startswith("/api/") or request.path == "/healthz"
+    if request.path.startswith("/api/") or request.path == "/healthz":
+        return True
+    if request.path.endswith(".json") or request.is_json:
+        return True
+    accepted = request.accept_mimetypes
+    return accepted["application/json"] > accepted["text/html"]

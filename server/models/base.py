@@ -34,7 +34,9 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         # SQLite has no time zones: keep UTC wall time, and put the zone back on the way out.
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
-    def process_result_value(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+    def process_result_value(
+        self, value: dt.datetime | None, dialect: Dialect
+    ) -> dt.datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:

@@ -85,6 +85,8 @@ transfers = st.builds(
 )
 requests = st.tuples(st.sampled_from(SERVICES),
                      st.sampled_from((None, None, "senior", "pregnancy", "disability")))
+# How staff type a number at the counter.
+typings = st.sampled_from(["as printed", "lower case", "spaced"])
 # What staff do to a ticket: a verb and its argument.
 verbs = st.one_of(
     st.tuples(st.sampled_from(["recall", "start", "no_show", "cancel"]), st.none()),
@@ -226,7 +228,8 @@ class TurnEngine(RuleBasedStateMachine):
         assert (outcome.service, outcome.counter, outcome.target_counter, outcome.recall_count) == (
             ticket.service, ticket.counter, ticket.target, ticket.recall_count
         )
-        if to is S.WAITING and ticket.target is None:
+        # A ticket a counter still held at midnight belongs to yesterday's line: no place today.
+        if to is S.WAITING and ticket.target is None and ticket.day == self.today:
             self.check_position(ticket, outcome.position)
 
     def check_position(self, ticket: ModelTicket, reported: int | None) -> None:
@@ -292,9 +295,31 @@ class TurnEngine(RuleBasedStateMachine):
         self.check_position(ticket, view.position)
         return view.id
 
+    def call_by_number(self, counter: str, number: str, typing: str) -> None:
+        prefix, sequence = parse_number(number) or ("", 0)
+        typed = {"as printed": number, "lower case": f"{prefix.lower()}{sequence}",
+                 "spaced": f" {prefix} {sequence} "}[typing]
+        # The ticket given this number today, wherever a transfer sent it since.
+        todays = [t for t in self.model.values() if t.number == number and t.day == self.today]
+        services = self.ctx.config.counter(counter).services
+        predicted: Prediction
+        if self.held_by(counter) is not None:
+            predicted = CounterBusy
+        elif not todays:
+            predicted = NotFound
+        elif not may_call(todays[0], counter, services):
+            predicted = NotServedHere
+        else:
+            predicted = Move(Action.CALL, {"counter": counter, "target": None, "front": False})
+        outcome = self.attempt(lambda: calling.call_number(self.ctx, counter, typed, actor=STAFF))
+        if todays:
+            self.settle(todays[0], predicted, outcome)
+        else:
+            assert isinstance(outcome, predicted), outcome
+
     # --- rules --------------------------------------------------------------------------------
 
-    @initialize(target=tickets, morning=st.lists(requests, max_size=6))
+    @initialize(target=tickets, morning=st.lists(requests, max_size=10))
     def citizens_are_waiting_at_opening(self, morning: list[tuple[str, str | None]]) -> Any:
         return multiple(*(self.issue_one(service, preferential)
                           for service, preferential in morning))
@@ -331,27 +356,24 @@ class TurnEngine(RuleBasedStateMachine):
         }), outcome)
         assert self.streak(counter) == policy.after_call(state, chosen).regular_since_preferential
 
-    @rule(counter=st.sampled_from(COUNTERS), ticket_id=tickets,
-          typing=st.sampled_from(["as printed", "lower case", "spaced"]))
+    @rule(counter=st.sampled_from(COUNTERS), ticket_id=tickets, typing=typings)
     def call_a_number(self, counter: str, ticket_id: int, typing: str) -> None:
-        number = self.model[ticket_id].number
-        prefix, sequence = parse_number(number) or ("", 0)
-        typed = {"as printed": number, "lower case": f"{prefix.lower()}{sequence}",
-                 "spaced": f" {prefix} {sequence} "}[typing]
-        # The ticket with this number today, wherever a transfer sent it since.
-        todays = [t for t in self.model.values() if t.number == number and t.day == self.today]
-        services = self.ctx.config.counter(counter).services
-        predicted: Prediction
-        if self.held_by(counter) is not None:
-            predicted = CounterBusy
-        elif not todays:
-            predicted = NotFound
-        elif not may_call(todays[0], counter, services):
-            predicted = NotServedHere
-        else:
-            predicted = Move(Action.CALL, {"counter": counter, "target": None, "front": False})
-        outcome = self.attempt(lambda: calling.call_number(self.ctx, counter, typed, actor=STAFF))
-        self.settle(todays[0] if todays else self.model[ticket_id], predicted, outcome)
+        self.call_by_number(counter, self.model[ticket_id].number, typing)
+
+    @precondition(lambda self: bool(self.waiting_today()))
+    @rule(counter=st.sampled_from(COUNTERS), data=st.data(), typing=typings)
+    def call_a_waiting_number(self, counter: str, data: st.DataObject, typing: str) -> None:
+        waiting = sorted(t.number for t in self.waiting_today())
+        self.call_by_number(counter, data.draw(st.sampled_from(waiting), label="number"), typing)
+
+    @precondition(lambda self: any(t.status is S.CALLED for t in self.model.values()))
+    @rule(data=st.data(), recalls=st.integers(1, 5))
+    def the_citizen_does_not_come(self, data: st.DataObject, recalls: int) -> None:
+        called = sorted(t.id for t in self.model.values() if t.status is S.CALLED)
+        ticket_id = data.draw(st.sampled_from(called), label="called ticket")
+        for _ in range(recalls):
+            self.perform(ticket_id, "recall", None)
+        self.perform(ticket_id, "no_show", None)
 
     @rule(ticket_id=tickets, verb=verbs)
     def act_on_any_ticket(self, ticket_id: int, verb: tuple[str, Any]) -> None:

@@ -1,0 +1,1 @@
+"""Ticket printers: the ticket layout as ESC/POS bytes, and the devices that print it."""
