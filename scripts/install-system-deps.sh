@@ -3,7 +3,8 @@
 # when running as root (CI and fresh machines); otherwise it says what to install.
 set -euo pipefail
 
-packages=(postgresql wrk)
+# chromium: browser tests (Playwright drives the system browser; it never downloads one).
+packages=(postgresql wrk chromium fonts-dejavu-core)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \
