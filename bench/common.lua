@@ -43,11 +43,18 @@ local function percentile(sorted, p)
   return sorted[index]
 end
 
+local function json_string(text)
+  local escaped = tostring(text):gsub('[%c"\\]', function(char)
+    return string.format("\\u%04x", string.byte(char))
+  end)
+  return '"' .. escaped .. '"'
+end
+
 local function json_value(value)
   if type(value) == "table" then
     local parts = {}
     for key, item in pairs(value) do
-      parts[#parts + 1] = string.format("%q:%s", tostring(key), json_value(item))
+      parts[#parts + 1] = json_string(key) .. ":" .. json_value(item)
     end
     return "{" .. table.concat(parts, ",") .. "}"
   elseif type(value) == "number" then
@@ -58,7 +65,7 @@ local function json_value(value)
   elseif value == nil then
     return "null"
   end
-  return string.format("%q", tostring(value))
+  return json_string(value)
 end
 
 -- Main state: one line "BENCH_JSON {...}" that bench/throughput.py parses.

@@ -41,9 +41,9 @@ def main() -> None:
 def table(results: dict) -> str:
     """The Markdown table docs/performance.md shows."""
     lines = [
-        "| database | tickets issued/s | issue p50 | issue p99 | call-next/s | call-next p50 "
-        "| call-next p99 | call-next + release pairs/s |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| database | issued/s | issue p50 | issue p99 | call-next/s | call-next p50 "
+        "| call-next p99 | pairs/s | server CPU per request (issue / call-next phase) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for db, result in results.items():
         issue, call = result["issue"], result["call_next"]
@@ -51,7 +51,9 @@ def table(results: dict) -> str:
             f"| {db} | {issue['issue']['per_second']:.0f} | {issue['issue']['p50_ms']:.1f} ms "
             f"| {issue['issue']['p99_ms']:.1f} ms | {call['call']['per_second']:.0f} "
             f"| {call['call']['p50_ms']:.1f} ms | {call['call']['p99_ms']:.1f} ms "
-            f"| {call['cycles_per_second']:.0f} |"
+            f"| {call['cycles_per_second']:.0f} "
+            f"| {issue['server_cpu_ms_per_request']:.2f} ms / "
+            f"{call['server_cpu_ms_per_request']:.2f} ms |"
         )
     return "\n".join(lines)
 

@@ -21,6 +21,7 @@ This is a benchmark, not a test: nothing here fails on a slow machine.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -34,6 +35,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +50,7 @@ from server.clock import Clock  # noqa: E402
 from server.config import load_config  # noqa: E402
 from server.context import NoPush, Turnos  # noqa: E402
 from server.db import Database  # noqa: E402
+from server.domain.errors import DomainError  # noqa: E402
 from server.domain.tickets import TicketStatus  # noqa: E402
 from server.migrate import upgrade  # noqa: E402
 from server.models import Ticket  # noqa: E402
@@ -65,6 +68,9 @@ class Target:
     ctx: Turnos
     kiosk_token: str
     staff_token: str
+    # Processes whose CPU time counts as the server's: the gunicorn worker, and on PostgreSQL
+    # the database server's processes too.
+    server_pids: Callable[[], list[int]]
 
 
 def main() -> None:
@@ -75,15 +81,17 @@ def main() -> None:
         workdir = Path(tempfile.mkdtemp(prefix="turnos-bench-", dir=args.workdir))
         stack.callback(shutil.rmtree, workdir, ignore_errors=True)
         results: dict = {"machine": machine(args.db, workdir), "settings": vars(args).copy()}
-        url = _database(args.db, workdir, stack)
+        url, database_pids = _database(args.db, workdir, stack)
         ctx = _prepare(url)
         stack.callback(ctx.db.dispose)
         kiosk_token = tokens.create_token(ctx, "bench-kiosk", "kiosk")
         staff_token = tokens.create_token(ctx, "bench-staff", "staff")
-        target = Target(url=_serve(url, workdir, stack, args.port), ctx=ctx,
-                        kiosk_token=kiosk_token, staff_token=staff_token)
+        base, gunicorn = _serve(url, workdir, stack, args.port)
+        target = Target(url=base, ctx=ctx, kiosk_token=kiosk_token, staff_token=staff_token,
+                        server_pids=lambda: _children(gunicorn) + database_pids())
         results["issue"] = bench_issue(target, args)
-        results["call_next"] = bench_call_next(target, args)
+        results["call_next"] = bench_call_next(target, args,
+                                               results["issue"]["issue"]["per_second"])
     _print(results)
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
@@ -100,6 +108,9 @@ def _arguments() -> argparse.Namespace:
                              "connection)")
     parser.add_argument("--release", choices=("cancel", "serve"), default="cancel",
                         help="how a counter frees itself after call-next")
+    parser.add_argument("--stock", type=int, default=None,
+                        help="waiting tickets to have before call-next (default: twice what "
+                             "the issue phase managed in as many seconds)")
     parser.add_argument("--port", type=int, default=0, help="server port (default: a free one)")
     parser.add_argument("--workdir", default=None,
                         help="where the SQLite file and logs go; must be on the disk being "
@@ -110,15 +121,18 @@ def _arguments() -> argparse.Namespace:
 
 # --- set-up ---------------------------------------------------------------------------------
 
-def _database(kind: str, workdir: Path, stack: ExitStack) -> str:
+def _database(kind: str, workdir: Path, stack: ExitStack
+              ) -> tuple[str, Callable[[], list[int]]]:
+    """The database URL, and how to find the database server's processes (if any)."""
     if kind == "sqlite":
-        return f"sqlite:///{workdir / 'turnos.sqlite'}"
+        return f"sqlite:///{workdir / 'turnos.sqlite'}", list
     from tests.support.postgres import PostgresServer
 
     # fsync and synchronous_commit on: every acknowledged ticket is on disk, as in production.
     server = PostgresServer.start(fsync=True)
     stack.callback(server.stop)
-    return server.create_database()
+    postmaster = int((server.root / "data" / "postmaster.pid").read_text().split()[0])
+    return server.create_database(), lambda: [postmaster, *_children(postmaster)]
 
 
 def _prepare(url: str) -> Turnos:
@@ -130,7 +144,8 @@ def _prepare(url: str) -> Turnos:
     return Turnos(config=config, db=db, clock=Clock(), sink=NoPush())
 
 
-def _serve(url: str, workdir: Path, stack: ExitStack, port: int) -> str:
+def _serve(url: str, workdir: Path, stack: ExitStack, port: int) -> tuple[str, int]:
+    """Start gunicorn as in production; its URL and the master's pid."""
     port = port or _free_port()
     env = {**os.environ, "TURNOS_CONFIG": str(CONFIG), "TURNOS_DATABASE_URL": url}
     log = (workdir / "gunicorn.log").open("wb")
@@ -155,7 +170,7 @@ def _serve(url: str, workdir: Path, stack: ExitStack, port: int) -> str:
         try:
             with urllib.request.urlopen(f"{base}/healthz", timeout=2) as response:
                 if response.status == 200:
-                    return base
+                    return base, server.pid
         except OSError:
             time.sleep(0.2)
     sys.exit("gunicorn did not answer /healthz within 60 s")
@@ -175,10 +190,10 @@ def bench_issue(target: Target, args: argparse.Namespace) -> dict:
     before = _ticket_count(target.ctx)
     _wrk(target, "issue.lua", args.warmup, args.connections, args.issue_threads,
          [target.kiosk_token, "warmup", services])
-    warm = _ticket_count(target.ctx)
+    warm = _settled_ticket_count(target.ctx)
     result = _wrk(target, "issue.lua", args.duration, args.connections, args.issue_threads,
                   [target.kiosk_token, "measured", services])
-    created = _ticket_count(target.ctx) - warm
+    created = _settled_ticket_count(target.ctx) - warm
     answered = result["issue"]["statuses"].get("201", 0)
     result["tickets_created"] = created
     result["warmup_tickets"] = warm - before
@@ -195,18 +210,20 @@ def bench_issue(target: Target, args: argparse.Namespace) -> dict:
     return result
 
 
-def bench_call_next(target: Target, args: argparse.Namespace) -> dict:
+def bench_call_next(target: Target, args: argparse.Namespace, issue_rate: float) -> dict:
     """Each connection is one counter: call-next, release, call-next..."""
     counters = _spread(target.ctx, args.connections)
     counter_ids = ",".join(c.id for c in counters)
     # Stock the queues these counters serve, in proportion to how many of them serve each.
+    # If call-next outruns the stock, some queue runs dry: that shows as 204s and the run is
+    # marked inconsistent (then raise --stock).
     stock_services = ",".join(s for c in counters for s in c.services)
-    per_second = 2_500 if args.release == "cancel" else 1_500
-    needed = per_second * (args.duration + args.warmup)
+    needed = args.stock or int(2 * issue_rate * (args.duration + args.warmup))
     stocked = _waiting(target.ctx, counters)
     while stocked < needed:
-        _wrk(target, "issue.lua", 10, args.connections, args.issue_threads,
+        _wrk(target, "issue.lua", 5, args.connections, args.issue_threads,
              [target.kiosk_token, f"stock{stocked}", stock_services])
+        _settled_ticket_count(target.ctx)
         stocked = _waiting(target.ctx, counters)
     wrk_args = [target.staff_token, counter_ids, args.release]
     _wrk(target, "call_next.lua", args.warmup, args.connections, args.connections, wrk_args)
@@ -239,16 +256,55 @@ def _wrk(target: Target, script: str, seconds: int, connections: int, threads: i
          script_args: list[str]) -> dict:
     command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
                "-s", str(BENCH / script), target.url, "--", *script_args]
+    pids = target.server_pids()
+    cpu_before = _cpu_seconds(pids)
     finished = subprocess.run(command, capture_output=True, text=True, check=True)
+    cpu = _cpu_seconds(pids) - cpu_before
     match = re.search(r"^BENCH_JSON (.*)$", finished.stdout, re.MULTILINE)
     if match is None:
         sys.exit(f"wrk printed no result:\n{finished.stdout}\n{finished.stderr}")
-    return json.loads(match.group(1))
+    result = json.loads(match.group(1))
+    # CPU per request does not depend on what else the machine runs, unlike req/s.
+    result["server_cpu_ms_per_request"] = 1000 * cpu / max(1.0, result["requests"])
+    result["load_average_after"] = os.getloadavg()[0]
+    return result
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) == pid:
+                found.append(int(stat.parent.name))
+    return found
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of `pids`, from /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+    return total / ticks
 
 
 def _ticket_count(ctx: Turnos) -> int:
     with ctx.db.read() as conn:
         return conn.execute(select(func.count()).select_from(Ticket)).scalar_one()
+
+
+def _settled_ticket_count(ctx: Turnos) -> int:
+    """The count once the requests wrk left in flight have finished."""
+    count = _ticket_count(ctx)
+    while True:
+        time.sleep(0.5)
+        again = _ticket_count(ctx)
+        if again == count:
+            return count
+        count = again
 
 
 def _waiting(ctx: Turnos, counters) -> int:
@@ -263,12 +319,15 @@ def _waiting(ctx: Turnos, counters) -> int:
 
 def _release_all(ctx: Turnos) -> None:
     """wrk stops mid-cycle: cancel what counters still hold so the next run starts clean."""
+    time.sleep(1)  # let the requests wrk left in flight finish
     with ctx.db.read() as conn:
         held = conn.execute(select(Ticket.id).where(
             Ticket.status.in_((TicketStatus.CALLED.value, TicketStatus.SERVING.value))
         )).scalars().all()
     for ticket_id in held:
-        calling.cancel(ctx, ticket_id, actor="bench")
+        # DomainError: its own request released it after all.
+        with contextlib.suppress(DomainError):
+            calling.cancel(ctx, ticket_id, actor="bench")
 
 
 # --- reporting ------------------------------------------------------------------------------
@@ -335,11 +394,15 @@ def _print(results: dict) -> None:
     print(json.dumps(machine, indent=2))
     print(f"issue      {issue['issue']['per_second']:8.0f} req/s  "
           f"p50 {issue['issue']['p50_ms']:6.2f} ms  p99 {issue['issue']['p99_ms']:6.2f} ms  "
+          f"server CPU {issue['server_cpu_ms_per_request']:.2f} ms/req  "
           f"({issue['tickets_created']} tickets, consistent={issue['consistent']})")
     print(f"call-next  {call['call']['per_second']:8.0f} req/s  "
           f"p50 {call['call']['p50_ms']:6.2f} ms  p99 {call['call']['p99_ms']:6.2f} ms  "
+          f"server CPU {call['server_cpu_ms_per_request']:.2f} ms/req  "
           f"(cycles {call['cycles_per_second']:.0f}/s, all requests "
           f"{call['all']['per_second']:.0f}/s, consistent={call['consistent']})")
+    print(f"load average after the runs: {issue['load_average_after']:.1f}, "
+          f"{call['load_average_after']:.1f}")
 
 
 if __name__ == "__main__":

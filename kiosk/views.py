@@ -18,7 +18,8 @@ from server.domain.availability import ClosedReason
 from server.domain.errors import DomainError
 from server.extensions import ctx
 from server.i18n import short_language
-from server.services import board, issuing
+from server.services import board, issuing, printing
+from server.services.print_worker import worker_of
 from server.services.tokens import Principal
 
 
@@ -67,9 +68,13 @@ def issue_ticket(kiosk_id: str, principal: Principal):
     if not entry.availability.open:
         raise ServiceClosed(_closed_text(entry.availability))
     result = issuing.issue_ticket(
-        ctx(), issuing.IssueRequest(code, preferential),
+        ctx(),
+        issuing.IssueRequest(code, preferential, printer=kiosk.printer,
+                             locale=str(get_locale())),
         caller=f"{principal.name}@{kiosk.id}", key=f"{kiosk.id}:{key}",
     )
+    if kiosk.printer is not None and result.created:
+        worker_of(current_app).wake()
     ticket = result.ticket
     return {
         "id": ticket.id,
@@ -83,7 +88,21 @@ def issue_ticket(kiosk_id: str, principal: Principal):
         "issued_date": format_datetime(ticket.issued_at, "d MMM y"),
         "follow_url": follow_url(ctx().config, ticket),
         "qr_url": url_for("follow.qr_code", token=ticket.follow_token),
+        "printer": _printer_note(kiosk),
     }, 201
+
+
+def _printer_note(kiosk: Kiosk) -> dict[str, Any]:
+    """What the ticket screen says about the paper copy; the QR on screen always works."""
+    if kiosk.printer is None:
+        return {"ok": False, "message": _("This kiosk does not print. Scan the code or take a "
+                                          "photo of this screen.")}
+    state = next(p for p in printing.printer_states(ctx()) if p.id == kiosk.printer)
+    if state.status.may_print:
+        return {"ok": True, "message": _("Your ticket is being printed. Keep it with you.")}
+    return {"ok": False, "message": _("The printer has a problem and your ticket may not be "
+                                      "printed. Scan the code or take a photo of this screen; "
+                                      "your turn is saved.")}
 
 
 def _kiosk(kiosk_id: str) -> Kiosk:
@@ -109,6 +128,9 @@ def _page_data(kiosk: Kiosk) -> dict[str, Any]:
         "ticketsUrl": url_for("kiosk.issue_ticket", kiosk_id=kiosk.id),
         "idleSeconds": current_app.config.get("KIOSK_IDLE_SECONDS", 45),
         "ticketSeconds": current_app.config.get("KIOSK_TICKET_SECONDS", 30),
+        # The header clock shows the server's time in the CSA's zone, not the device's.
+        "serverTime": int(ctx().clock.now().timestamp() * 1000),
+        "timeZone": config.timezone.key,
         "agencies": [
             {"id": a.id, "name": a.name, "order": a.order.value,
              "services": [

@@ -142,8 +142,6 @@ _TEXT_FIXES = str.maketrans({
     "\x7f": None,
     "\u2010": "-", "\u2011": "-", "\u2212": "-",
 })
-
-
 _NEEDS_FIXES = re.compile("[\x00-\x09\x0b-\x1f\x7f\u2010\u2011\u2212]")
 
 
@@ -171,7 +169,7 @@ class _Ticket:
         self.p._raw(HW_INIT + self.paper.code_page_select)
 
     def line(self, text: str, *, columns: int | None = None) -> None:
-        """Centred text wrapped to the paper (or to `columns` for enlarged text)."""
+        """Text and a line feed, wrapped to the paper (or to `columns` for other sizes)."""
         width = columns or self.paper.columns
         wrapped = textwrap.wrap(text, width) if len(text) > width else [text]
         self.p._raw(_encode("\n".join(wrapped) + "\n"))

@@ -18,6 +18,7 @@ from server.db import Database
 from server.extensions import Extensions, init_app
 from server.migrate import upgrade
 from server.realtime import Hub
+from server.services import print_worker
 from server.services.catalog import sync_catalog
 from server.services.tokens import TokenChecker
 from server.settings import Settings
@@ -37,6 +38,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     # restart, which is safe; there is no fixed fallback secret.
     app.config["SECRET_KEY"] = settings.secret_key or secrets.token_hex(32)
     app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.config["KIOSK_IDLE_SECONDS"] = settings.kiosk_idle_seconds
 
     socketio = SocketIO(
         app,
@@ -63,4 +65,5 @@ def create_app(settings: Settings | None = None) -> Flask:
     sockets.register(socketio, extensions)
     if settings.start_hub:
         hub.start()
+    print_worker.install(app, ctx, socketio, start=settings.start_hub)
     return app

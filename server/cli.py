@@ -112,6 +112,62 @@ def token_revoke(settings: Settings, name: str) -> None:
     click.echo(f"revoked {name}")
 
 
+@main.group()
+def printers() -> None:
+    """Ticket printers."""
+
+
+@printers.command("status")
+@click.option("--timeout", default=1.0, show_default=True, type=float,
+              help="seconds to wait for each printer's answer")
+@click.pass_obj
+def printers_status(settings: Settings, timeout: float) -> None:
+    """Ask every printer how it is now and list the answers."""
+    from server.services.printing import check_printers
+
+    ctx = _context(settings)
+    try:
+        states = check_printers(ctx, timeout=timeout)
+    finally:
+        ctx.db.dispose()
+    rows = [("PRINTER", "KIND", "STATUS", "QUEUED", "FAILED", "MESSAGE")]
+    for printer in states:
+        rows.append((printer.id, printer.kind, printer.status.value, str(printer.queued_jobs),
+                     str(printer.failed_jobs), printer.message or ""))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    for row in rows:
+        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False))
+                   + "  " + row[-1])
+
+
+@printers.command("test")
+@click.argument("printer_id")
+@click.pass_obj
+def printers_test(settings: Settings, printer_id: str) -> None:
+    """Print a test page on one printer now and say how it went."""
+    from server.services.print_worker import print_now
+    from server.services.printing import cancel_job, queue_test_page
+
+    config = load_config(settings.config_path)
+    if printer_id not in {p.id for p in config.printers}:
+        known = ", ".join(p.id for p in config.printers) or "none"
+        raise click.ClickException(f"there is no printer '{printer_id}' (printers: {known})")
+    ctx = _context(settings)
+    try:
+        outcome = print_now(ctx, queue_test_page(ctx, printer_id))
+        if outcome.status != "printed":
+            # A test page that comes out later, unasked, would only puzzle whoever is nearby.
+            cancel_job(ctx, outcome.job_id, "the test page was not printed at once")
+    finally:
+        ctx.db.dispose()
+    if outcome.status == "printed":
+        click.echo(f"{printer_id}: test page printed")
+        return
+    detail = f": {outcome.error}" if outcome.error else ""
+    click.echo(f"{printer_id}: test page not printed{detail}", err=True)
+    sys.exit(1)
+
+
 def run() -> None:
     try:
         main(standalone_mode=False)

@@ -26,6 +26,7 @@ from server.config_types import (
     Counter,
     CsaConfig,
     DisplayZone,
+    GiveUp,
     GovernmentOrder,
     Kiosk,
     OpeningHours,
@@ -33,6 +34,7 @@ from server.config_types import (
     PreferentialPolicyConfig,
     Printer,
     PrinterKind,
+    PrintingConfig,
     QueueRules,
     Service,
     TransferPlacement,
@@ -277,7 +279,9 @@ def _array(
 
 # --- sections ------------------------------------------------------------------------------
 
-_TOP_LEVEL = ("csa", "rules", "agencies", "services", "counters", "zones", "printers", "kiosks")
+_TOP_LEVEL = (
+    "csa", "rules", "agencies", "services", "counters", "zones", "printers", "printing", "kiosks",
+)
 _AGENCY_KEYS = ("id", "name", "order")
 _SERVICE_KEYS = (
     "code",
@@ -309,6 +313,7 @@ def _build(data: dict[str, Any], base_dir: Path) -> CsaConfig:
     zones = _array(data, "zones", _ZONE_KEYS, zone, "id", required=False)
     printer = partial(_printer, base_dir=base_dir)
     printers = _array(data, "printers", _PRINTER_KEYS, printer, "id", required=False)
+    printing = _printing(root.table("printing", _PRINTING_KEYS), base_dir)
     kiosk = partial(_kiosk, agency_ids=agency_ids, printers=printers)
     kiosks = _array(data, "kiosks", _KIOSK_KEYS, kiosk, "id", required=False)
     return CsaConfig(
@@ -320,6 +325,7 @@ def _build(data: dict[str, Any], base_dir: Path) -> CsaConfig:
         zones=zones,
         printers=printers,
         kiosks=kiosks,
+        printing=printing,
     )
 
 
@@ -564,6 +570,47 @@ def _printer(t: _Table, base_dir: Path) -> Printer:
     else:  # relative to the directory of config.toml, not the working directory
         fields = {"path": str(base_dir / t.text("path", max_length=4096))}
     return Printer(id=printer_id, kind=kind, paper_width_mm=width, **fields)
+
+
+_PRINTING_KEYS = ("retry_seconds", "give_up_after_minutes", "on_give_up", "logo")
+
+
+def _printing(t: _Table, base_dir: Path) -> PrintingConfig:
+    defaults = PrintingConfig()
+    retry = t.integer("retry_seconds", defaults.retry_seconds, minimum=1, maximum=3600)
+    give_up = t.integer(
+        "give_up_after_minutes", defaults.give_up_after_minutes, minimum=1, maximum=24 * 60
+    )
+    if give_up * 60 <= retry:
+        raise _Invalid(
+            t.at("give_up_after_minutes"),
+            f"must leave time for a retry: {give_up} min is not longer than "
+            f"retry_seconds ({retry} s)",
+        )
+    return PrintingConfig(
+        retry_seconds=retry,
+        give_up_after_minutes=give_up,
+        on_give_up=t.choice("on_give_up", GiveUp, defaults.on_give_up),
+        logo=_logo(t, base_dir),
+    )
+
+
+def _logo(t: _Table, base_dir: Path) -> str | None:
+    """An image file, relative to the config's folder; checked now, not at the first ticket."""
+    name = t.text("logo", None, max_length=4096)
+    if name is None:
+        return None
+    path = base_dir / name
+    try:
+        from PIL import Image
+
+        with Image.open(path) as image:
+            image.verify()
+    except FileNotFoundError:
+        raise _Invalid(t.at("logo"), f"no such file: {path}") from None
+    except Exception as error:  # Pillow raises several kinds for files it cannot read
+        raise _Invalid(t.at("logo"), f"not an image Turnos can print: {error}") from None
+    return str(path)
 
 
 def _kiosk(t: _Table, agency_ids: list[str], printers: tuple[Printer, ...]) -> Kiosk:

@@ -118,6 +118,27 @@ class Printer:
     paper_width_mm: int = 80
 
 
+class GiveUp(StrEnum):
+    """What happens to a print job that could not be printed in time."""
+
+    # Marked cancelled: the citizen has the ticket on the kiosk screen; nothing left to do.
+    CANCEL = "cancel"
+    # Marked failed and kept: managers see it among the printer's failed jobs.
+    KEEP = "keep"
+
+
+@dataclass(frozen=True, slots=True)
+class PrintingConfig:
+    # First wait before retrying a job that did not print; doubles up to a minute.
+    retry_seconds: int = 5
+    # A job not printed this long after the ticket was issued is never printed: a ticket that
+    # comes out 20 minutes late would only confuse the next person at the kiosk.
+    give_up_after_minutes: int = 15
+    on_give_up: GiveUp = GiveUp.CANCEL
+    # Image printed at the top of every ticket (absolute path), or none.
+    logo: str | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class Kiosk:
     id: str
@@ -143,6 +164,7 @@ class CsaConfig:
     kiosks: tuple[Kiosk, ...]
     rules: QueueRules = field(default_factory=QueueRules)
     default_locale: str = "es_MX"
+    printing: PrintingConfig = field(default_factory=PrintingConfig)
 
     def service(self, code: str) -> Service:
         return _by_key(self.services, "code", code)
@@ -155,6 +177,9 @@ class CsaConfig:
 
     def zone(self, zone_id: str) -> DisplayZone:
         return _by_key(self.zones, "id", zone_id)
+
+    def printer(self, printer_id: str) -> Printer:
+        return _by_key(self.printers, "id", printer_id)
 
     def zones_showing(self, *, service: str, counter: str | None) -> tuple[str, ...]:
         """Zones whose displays show this service or this counter."""

@@ -22,6 +22,15 @@ def clock_from_env() -> Clock:
     return OffsetClock(moment)
 
 
+def kiosk_idle_seconds_from_env() -> int:
+    """Seconds without a touch before a kiosk goes back to its start (TURNOS_KIOSK_IDLE_SECONDS)."""
+    value = os.environ.get("TURNOS_KIOSK_IDLE_SECONDS", "45")
+    seconds = int(value) if value.isdigit() else 0
+    if seconds < 1:
+        raise ValueError(f"TURNOS_KIOSK_IDLE_SECONDS must be a whole number >= 1, not {value!r}")
+    return seconds
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     config_path: Path = field(
@@ -36,3 +45,5 @@ class Settings:
     # Run the live-push dispatcher; tests that drive `Hub.pump` themselves turn it off.
     start_hub: bool = True
     secret_key: str | None = field(default_factory=lambda: os.environ.get("TURNOS_SECRET_KEY"))
+    # A kiosk left alone this long returns to its start screen (short in browser tests).
+    kiosk_idle_seconds: int = field(default_factory=kiosk_idle_seconds_from_env)

@@ -9,6 +9,13 @@ const state = { screen: "agencies", agency: null, reason: null, pending: null, s
 const history = [];
 let idleTimer = null;
 let retryTimer = null;
+let busyTimer = null;
+// The server's clock (which tests and demos may shift) minus this device's.
+const clockOffset = data.serverTime - Date.now();
+// A request that hangs (a half-open connection) is given up and retried with the same key.
+const REQUEST_TIMEOUT_MS = 10_000;
+// Only a fetch slower than this shows "Getting your ticket…"; a fast one would just flicker.
+const BUSY_DELAY_MS = 250;
 
 function format(template, values) {
   return template.replace(/%\((\w+)\)s/g, (_, key) => String(values[key]));
@@ -143,13 +150,24 @@ function setReason(reason) {
   renderServices();
 }
 
+// crypto.randomUUID exists only in secure contexts (https or localhost); a kiosk reaching
+// the server over plain http on the CSA's network still needs a key.
+function newKey() {
+  if (crypto.randomUUID) return crypto.randomUUID();
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
+}
+
 function takeTicket(service) {
   if (state.pending) return; // a double tap while the first one is on its way
   state.pending = {
-    key: crypto.randomUUID(),
+    key: newKey(),
     body: { service: service.code, preferential: state.reason },
   };
-  $("[data-busy]").hidden = false;
+  clearTimeout(busyTimer);
+  busyTimer = setTimeout(() => {
+    if (state.pending) $("[data-busy]").hidden = false;
+  }, BUSY_DELAY_MS);
   send();
 }
 
@@ -162,6 +180,7 @@ async function send() {
       method: "POST",
       headers: { "Content-Type": "application/json", "X-Turnos-Client": "kiosk" },
       body: JSON.stringify({ ...pending.body, key: pending.key }),
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
     });
   } catch {
     return retryLater(pending);
@@ -170,6 +189,7 @@ async function send() {
   const body = await response.json().catch(() => null);
   if (state.pending !== pending) return; // cancelled meanwhile
   state.pending = null;
+  clearTimeout(busyTimer);
   $("[data-busy]").hidden = true;
   $("[data-offline]").hidden = true;
   if (response.status === 201 && body) {
@@ -182,6 +202,7 @@ async function send() {
 
 function retryLater(pending) {
   if (state.pending !== pending) return;
+  clearTimeout(busyTimer);
   $("[data-busy]").hidden = true;
   $("[data-offline]").hidden = false;
   clearTimeout(idleTimer);
@@ -191,11 +212,20 @@ function retryLater(pending) {
 function cancelPending() {
   state.pending = null;
   clearTimeout(retryTimer);
+  clearTimeout(busyTimer);
   $("[data-busy]").hidden = true;
   $("[data-offline]").hidden = true;
 }
 
+function showPrinterNote(printer) {
+  const note = $("[data-printer-note]");
+  if (!printer) return;
+  note.textContent = printer.message;
+  note.classList.toggle("problem", !printer.ok);
+}
+
 function showTicket(ticket) {
+  showPrinterNote(ticket.printer);
   $("[data-ticket-number]").textContent = ticket.number;
   $("[data-ticket-service]").textContent = ticket.service_name;
   $("[data-ticket-preferential]").hidden = !ticket.preferential;
@@ -203,7 +233,9 @@ function showTicket(ticket) {
   const minutes = ticket.estimated_wait_minutes;
   $("[data-ticket-wait]").textContent =
     minutes == null ? "—" : minutes <= 1 ? data.text.estimateNow : format(data.text.estimate, { n: minutes });
-  $("[data-ticket-time]").textContent = `${ticket.issued_at} · ${ticket.issued_date}`;
+  const date = document.createElement("small");
+  date.textContent = ticket.issued_date;
+  $("[data-ticket-time]").replaceChildren(ticket.issued_at, date);
   $("[data-ticket-qr]").src = ticket.qr_url;
   document.body.dataset.ticket = ticket.number;
   setReason(null);
@@ -229,10 +261,12 @@ async function refreshState() {
 }
 
 function tick() {
-  const now = new Date();
+  const now = new Date(Date.now() + clockOffset);
   $("[data-clock]").textContent = now.toLocaleTimeString(document.documentElement.lang, {
     hour: "2-digit",
     minute: "2-digit",
+    hourCycle: "h23",
+    timeZone: data.timeZone,
   });
 }
 
@@ -248,7 +282,7 @@ document.addEventListener("pointerdown", armIdle, { passive: true });
 renderAgencies();
 restart();
 tick();
-setInterval(tick, 10_000);
+setInterval(tick, 5_000);
 // Opening hours and estimates drift with time even when nothing happens.
 setInterval(refreshState, 60_000);
 

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from server.api import catalog, errors, openapi, tickets  # noqa: E402,F401  (routes register)
+from server.api import catalog, errors, openapi, printers, tickets  # noqa: E402,F401  (routes)

@@ -12,10 +12,11 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+from printers.devices import PrinterStatus
 from server.api import bp
 from server.api.auth import ANY, ISSUERS, STAFF
 from server.api.tickets import IDEMPOTENCY_KEY, TICKET_ID_MAX
-from server.config_types import TransferPlacement
+from server.config_types import PrinterKind, TransferPlacement
 from server.domain.tickets import Outcome, TicketStatus
 from server.models.catalog import COUNTER_STATES
 from server.services.issuing import PREFERENTIAL_REASONS
@@ -52,6 +53,7 @@ def document() -> dict[str, Any]:
         "tags": [
             {"name": "tickets", "description": "Issuing tickets and what counters do to them."},
             {"name": "catalog", "description": "Public, read-only facts about the CSA."},
+            {"name": "printers", "description": "Ticket printers and their print jobs."},
         ],
         "paths": _paths(),
         "components": {
@@ -152,6 +154,15 @@ def _paths() -> dict[str, Any]:
         "/queues": {"get": _public(
             "listQueues", "Today's waiting count and oldest wait of every service.",
             "QueueList")},
+        "/printers": {"get": _operation(
+            "listPrinters", "Ticket printers: what each last reported, and its jobs.",
+            "For managers' dashboards. A printer out of paper or offline keeps its jobs "
+            "queued and retried until `printing.give_up_after_minutes`; the tickets "
+            "themselves are issued and shown on the kiosk screen regardless.",
+            roles=STAFF, tag="printers",
+            ok={"200": _json("The printers, in config order.", "PrinterList")},
+            errors={},
+        )},
         "/openapi.json": {"get": _public(
             "getOpenApi", "This document.", None)},
         "/healthz": {
@@ -322,6 +333,19 @@ def _schemas() -> dict[str, Any]:
             service=text, waiting=count, waiting_preferential=count,
             oldest_wait_seconds=_nullable(count),
         ),
+        "Printer": _object(
+            id=text,
+            kind={"type": "string", "enum": [k.value for k in PrinterKind]},
+            status={"type": "string", "enum": [s.value for s in PrinterStatus],
+                    "description": "What the printer last reported; `unknown` when it does "
+                                   "not answer status requests or was not checked yet."},
+            message=_nullable(text),
+            checked_at=_nullable(moment),
+            queued_jobs={**count, "description": "Jobs waiting to print or printing now."},
+            failed_jobs={**count, "description": "Jobs given up on since the CSA-local day "
+                                                 "began (with `on_give_up = \"keep\"`)."},
+        ),
+        "PrinterList": _object(printers=_array("Printer")),
         "ServiceList": _object(services=_array("Service")),
         "CounterList": _object(counters=_array("Counter")),
         "QueueList": _object(queues=_array("QueueStats")),

@@ -4,6 +4,7 @@ from server.models.access import ApiToken, IdempotencyKey
 from server.models.base import Base
 from server.models.catalog import AgencyRow, CounterRow, ServiceRow
 from server.models.event import DailyNumber, Event, Sequence
+from server.models.printing import PrinterState, PrintJob
 from server.models.ticket import Ticket
 
 __all__ = [
@@ -14,6 +15,8 @@ __all__ = [
     "DailyNumber",
     "Event",
     "IdempotencyKey",
+    "PrintJob",
+    "PrinterState",
     "Sequence",
     "ServiceRow",
     "Ticket",

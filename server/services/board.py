@@ -61,11 +61,17 @@ def service_board(ctx: Turnos) -> list[ServiceBoard]:
 
 def estimate_for(ctx: Turnos, ticket: TicketView) -> int | None:
     """Estimated minutes until `ticket` is called; None unless it is waiting."""
+    with ctx.db.read() as conn:
+        return estimate_in(conn, ctx, ticket, ctx.clock.now())
+
+
+def estimate_in(conn: Connection, ctx: Turnos, ticket: TicketView, now: dt.datetime
+                ) -> int | None:
+    """`estimate_for` inside a transaction the caller already has open."""
     if ticket.status is not TicketStatus.WAITING or ticket.position is None:
         return None
-    with ctx.db.read() as conn:
-        open_counters = _open_counters(ctx, conn)[ticket.service]
-        average = _average_service_minutes(ctx, conn, ctx.clock.now()).get(ticket.service)
+    open_counters = _open_counters(ctx, conn)[ticket.service]
+    average = _average_service_minutes(ctx, conn, now).get(ticket.service)
     return estimated_wait_minutes(ticket.position, open_counters, average)
 
 

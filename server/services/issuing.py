@@ -16,7 +16,7 @@ from server.domain.errors import DomainError, InvalidRequest, NotFound
 from server.domain.numbering import format_number, service_day
 from server.domain.tickets import TicketStatus
 from server.models import DailyNumber, IdempotencyKey, Ticket
-from server.services import events
+from server.services import board, events, printing
 from server.services.views import TicketView, load_ticket, ticket_view, waiting_position
 
 PREFERENTIAL_REASONS = ("senior", "pregnancy", "disability")
@@ -32,6 +32,10 @@ class IssueRequest:
     service: str
     # None for a regular ticket; otherwise why preferential attention applies.
     preferential: str | None = None
+    # Print the ticket on this printer (the kiosk's) in this language; not part of the
+    # idempotency fingerprint, since it says where the caller is, not what it asked for.
+    printer: str | None = None
+    locale: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +93,14 @@ def _issue(ctx: Turnos, request: IssueRequest, *, caller: str, key: str,
             "created_at": now,
         })
         ticket = ticket_view(row, position=waiting_position(conn, row))
+        if request.printer is not None:
+            # Queued in the ticket's own transaction: no ticket without its print job, and
+            # the worker sends it after the commit, so printing never delays the answer.
+            payload = printing.ticket_payload(
+                ctx.config, ticket, locale=request.locale,
+                estimated_wait_minutes=board.estimate_in(conn, ctx, ticket, now))
+            printing.enqueue_ticket_print(conn, ticket_id=row.id, printer_id=request.printer,
+                                          payload=payload, now=now)
         published = events.append(conn, [events.EventDraft(
             type="ticket.issued", at=now, ticket_id=row.id, service_code=service.code,
             counter_id=None, actor=caller, payload=ticket.event_payload(),

@@ -36,6 +36,7 @@ ALLOWED = {
     ("POST", f"{API}/tickets/{{ticket_id}}/no-show"): STAFF,
     ("POST", f"{API}/tickets/{{ticket_id}}/cancel"): STAFF,
     ("POST", f"{API}/tickets/{{ticket_id}}/transfer"): STAFF,
+    ("GET", f"{API}/printers"): STAFF,
 }
 
 

@@ -12,9 +12,11 @@ from server.config import ConfigError, load_config
 from server.config_lines import locate
 from server.config_types import (
     CsaConfig,
+    GiveUp,
     GovernmentOrder,
     PreferentialMode,
     PrinterKind,
+    PrintingConfig,
     QueueRules,
     TransferPlacement,
 )
@@ -99,6 +101,11 @@ path = "out/p1.bin"
 id = "p2"
 kind = "network"
 host = "192.168.0.50"
+
+[printing]
+retry_seconds = 10
+give_up_after_minutes = 20
+on_give_up = "keep"
 
 [[kiosks]]
 id = "k1"
@@ -189,11 +196,16 @@ def test_the_shipped_printers_are_files_under_instance_printers_next_to_the_conf
 
 
 def test_the_minimal_test_config_loads_with_the_documented_defaults(tmp_path):
-    text = _without_tables(MINIMAL, "rules", "rules.preferential", "zones", "printers", "kiosks")
+    text = _without_tables(
+        MINIMAL, "rules", "rules.preferential", "zones", "printers", "printing", "kiosks"
+    )
 
     config = _load(tmp_path, text)
 
     assert config.rules == QueueRules()
+    assert config.printing == PrintingConfig(
+        retry_seconds=5, give_up_after_minutes=15, on_give_up=GiveUp.CANCEL, logo=None
+    )
     assert config.default_locale == "es_MX"
     assert config.service("ACTA").preferential is True
     assert config.service("ACTA").name_en is None
@@ -210,6 +222,9 @@ def test_the_minimal_test_config_loads_every_section(tmp_path):
     assert config.zone("z2").counters == ()
     assert config.kiosks[1].printer is None
     assert config.printers[1].port == 9100 and config.printers[1].paper_width_mm == 80
+    assert config.printing == PrintingConfig(
+        retry_seconds=10, give_up_after_minutes=20, on_give_up=GiveUp.KEEP
+    )
 
 
 def test_relative_printer_paths_resolve_against_the_config_folder_not_the_working_directory(
@@ -219,6 +234,23 @@ def test_relative_printer_paths_resolve_against_the_config_folder_not_the_workin
     config = _load(tmp_path, MINIMAL)
 
     assert config.printers[0].path == str(tmp_path.resolve() / "out" / "p1.bin")
+
+
+def test_the_shipped_config_spells_out_the_printing_defaults():
+    assert load_config(SHIPPED).printing == PrintingConfig()
+
+
+def test_a_ticket_logo_is_an_image_found_next_to_the_config(tmp_path, monkeypatch):
+    from PIL import Image
+
+    (tmp_path / "branding").mkdir()
+    Image.new("1", (64, 16)).save(tmp_path / "branding" / "logo.png")
+    monkeypatch.chdir(tmp_path.parent)
+    text = _edit(MINIMAL, 'on_give_up = "keep"', 'on_give_up = "keep"\nlogo = "branding/logo.png"')
+
+    config = _load(tmp_path, text)
+
+    assert config.printing.logo == str(tmp_path.resolve() / "branding" / "logo.png")
 
 
 def test_times_may_be_written_as_toml_local_times_or_without_a_leading_zero(tmp_path):
@@ -608,6 +640,51 @@ RULES = {
         "printers[1].id",
         "duplicate id 'p1'",
         'id = "p1"\nkind = "network"',
+    ),
+    "retry every 0 seconds": (
+        "retry_seconds = 10",
+        "retry_seconds = 0",
+        "printing.retry_seconds",
+        "between 1 and 3600, got 0",
+    ),
+    "give up after 0 minutes": (
+        "give_up_after_minutes = 20",
+        "give_up_after_minutes = 0",
+        "printing.give_up_after_minutes",
+        "between 1 and 1440",
+    ),
+    "give up before the first retry": (
+        "retry_seconds = 10\ngive_up_after_minutes = 20",
+        "retry_seconds = 600\ngive_up_after_minutes = 10",
+        "printing.give_up_after_minutes",
+        "must leave time for a retry",
+        "give_up_after_minutes = 10",
+    ),
+    "give-up choice": (
+        'on_give_up = "keep"',
+        'on_give_up = "retry"',
+        "printing.on_give_up",
+        "'cancel', 'keep'",
+    ),
+    "missing logo": (
+        'on_give_up = "keep"',
+        'on_give_up = "keep"\nlogo = "logo.png"',
+        "printing.logo",
+        "no such file",
+        "logo =",
+    ),
+    "logo that is not an image": (
+        'on_give_up = "keep"',
+        'on_give_up = "keep"\nlogo = "config.toml"',
+        "printing.logo",
+        "not an image",
+        "logo =",
+    ),
+    "unknown printing key": (
+        "retry_seconds = 10",
+        "retry_secs = 10",
+        "printing.retry_secs",
+        "did you mean 'retry_seconds'?",
     ),
     "kiosk with unknown agency": (
         'agencies = ["agua"]',

@@ -53,7 +53,7 @@ from server.domain.numbering import format_number, parse_number, service_day
 from server.domain.tickets import TRANSITIONS, Action, Outcome, TicketStatus
 from server.extensions import ext
 from server.models import CounterRow, Event, Sequence, Ticket
-from server.services import calling, issuing
+from server.services import calling, daily, issuing
 from server.settings import Settings
 from tests.conftest import DEMO_CONFIG, MONDAY_10AM
 
@@ -89,7 +89,7 @@ requests = st.tuples(st.sampled_from(SERVICES),
 typings = st.sampled_from(["as printed", "lower case", "spaced"])
 # What staff do to a ticket: a verb and its argument.
 verbs = st.one_of(
-    st.tuples(st.sampled_from(["recall", "start", "no_show", "cancel"]), st.none()),
+    *(st.tuples(st.just(verb), st.none()) for verb in ("recall", "start", "no_show", "cancel")),
     st.tuples(st.just("complete"), st.sampled_from(Outcome)),
     st.tuples(st.just("transfer"), transfers),
 )
@@ -397,6 +397,23 @@ class TurnEngine(RuleBasedStateMachine):
         else:
             self.perform(ticket.id, "complete", outcome)
 
+    @rule(counter=st.sampled_from(COUNTERS), outcome=st.sampled_from(Outcome))
+    def a_counter_finishes_and_calls_the_next_citizen(self, counter: str,
+                                                      outcome: Outcome) -> None:
+        ticket = self.held_by(counter)
+        if ticket is not None and ticket.status is S.CALLED:
+            self.perform(ticket.id, "start", None)
+        if ticket is not None:
+            self.perform(ticket.id, "complete", outcome)
+        self.call_next(counter)
+
+    @precondition(lambda self: any(t.status.holds_counter for t in self.model.values()))
+    @rule(data=st.data(), transfer=transfers)
+    def a_counter_transfers_its_ticket(self, data: st.DataObject,
+                                       transfer: calling.Transfer) -> None:
+        held = sorted(t.id for t in self.model.values() if t.status.holds_counter)
+        self.perform(data.draw(st.sampled_from(held), label="held ticket"), "transfer", transfer)
+
     @rule(minutes=st.integers(0, 30), seconds=st.integers(0, 59))
     def time_passes(self, minutes: int, seconds: int) -> None:
         self.clock.advance(minutes=minutes, seconds=seconds)
@@ -409,6 +426,17 @@ class TurnEngine(RuleBasedStateMachine):
         last_second = dt.datetime.combine(local_now.date(), dt.time(23, 59, 59), tz)
         if last_second > local_now:
             self.clock.set(last_second)
+
+    @precondition(lambda self: any(not t.status.is_final and t.day < self.today
+                                   for t in self.model.values()))
+    @rule()
+    def the_hub_closes_past_days(self) -> None:
+        """What the live-push hub does every minute: cancel what earlier days left open."""
+        stale = [t for t in self.model.values() if not t.status.is_final and t.day < self.today]
+        closed = self.attempt(lambda: daily.close_previous_days(self.ctx))
+        assert closed == len(stale)
+        for ticket in stale:
+            ticket.status = S.CANCELLED
 
     # --- invariants, read from the database ---------------------------------------------------
 
@@ -485,7 +513,7 @@ class InterleavingTurnEngine(TurnEngine):
     preferential_policy = PreferentialPolicyConfig(PreferentialMode.INTERLEAVE, every=3)
 
 
-RUNS = settings(max_examples=25, stateful_step_count=40, deadline=None)
+RUNS = settings(max_examples=30, stateful_step_count=40, deadline=None, report_multiple_bugs=False)
 test_the_engine_keeps_its_rules_under_the_cap_policy = TurnEngine.TestCase
 test_the_engine_keeps_its_rules_under_the_cap_policy.settings = RUNS
 test_the_engine_keeps_its_rules_when_interleaving = InterleavingTurnEngine.TestCase

@@ -24,19 +24,22 @@ def free_port() -> int:
 
 
 def turnos(*args: str, database_url: str, config: Path = ROOT / "config.toml",
-           cwd: Path | None = None) -> str:
+           cwd: Path | None = None, env: dict[str, str] | None = None) -> str:
     """Run one `turnos` CLI command and return what it printed."""
     result = subprocess.run(
-        [sys.executable, "-m", "server", *args], cwd=cwd or ROOT, env=_env(database_url, config),
+        [sys.executable, "-m", "server", *args], cwd=cwd or ROOT,
+        env=_env(database_url, config, env),
         check=True, capture_output=True, text=True, timeout=120,
     )
     return result.stdout
 
 
-def _env(database_url: str, config: Path) -> dict[str, str]:
+def _env(database_url: str, config: Path,
+         extra: dict[str, str] | None = None) -> dict[str, str]:
     env = dict(os.environ)
     env.update(TURNOS_DATABASE_URL=database_url, TURNOS_CONFIG=str(config),
                PYTHONPATH=str(ROOT))
+    env.update(extra or {})
     return env
 
 
@@ -45,6 +48,8 @@ class LiveServer:
     database_url: str
     config: Path = ROOT / "config.toml"
     port: int = field(default_factory=free_port)
+    # Extra environment for the server, e.g. TURNOS_CLOCK_START so the CSA is open.
+    env: dict[str, str] = field(default_factory=dict)
     process: subprocess.Popen | None = None
     # The server's stderr goes to a file: a pipe nobody reads would fill up and stall it.
     log_path: Path = field(default_factory=lambda: Path(tempfile.mkstemp(suffix=".log")[1]))
@@ -58,7 +63,7 @@ class LiveServer:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "server", "serve", "--host", "127.0.0.1",
                  "--port", str(self.port)],
-                cwd=ROOT, env=_env(self.database_url, self.config),
+                cwd=ROOT, env=_env(self.database_url, self.config, self.env),
                 stdout=subprocess.DEVNULL, stderr=log,
             )
         deadline = time.monotonic() + timeout
