@@ -142,6 +142,8 @@ class Hub:
         self._dirty_services.add(event.service_code or "")
         if event.payload.get("from_service"):
             self._dirty_services.add(event.payload["from_service"])
+        # A counter opening or closing changes whether its services take tickets.
+        self._dirty_services.update((event.payload.get("counter") or {}).get("services", ()))
 
     def _flush_queues(self) -> None:
         with self._lock:
@@ -168,8 +170,21 @@ class Hub:
         for code in {event.service_code, event.payload.get("from_service")} - {None}:
             rooms |= self._service_rooms(code, counters)
         rooms |= {f"counter:{c}" for c in counters}
+        rooms |= self._counter_rooms(counters)
         if event.ticket_id is not None:
             rooms.add(f"ticket:{event.ticket_id}")
+        return rooms
+
+    def _counter_rooms(self, counters: Iterable[str]) -> set[str]:
+        """Agencies and zones of these counters: a counter that opens or closes shows there."""
+        config = self._ctx.config
+        rooms: set[str] = set()
+        for counter_id in counters:
+            try:
+                rooms.add(f"agency:{config.counter(counter_id).agency}")
+            except KeyError:
+                continue
+            rooms |= {f"zone:{z.id}" for z in config.zones if counter_id in z.counters}
         return rooms
 
     def _service_rooms(self, code: str, counters: Iterable[str] = ()) -> set[str]:

@@ -54,6 +54,7 @@ def document() -> dict[str, Any]:
             {"name": "tickets", "description": "Issuing tickets and what counters do to them."},
             {"name": "catalog", "description": "Public, read-only facts about the CSA."},
             {"name": "printers", "description": "Ticket printers and their print jobs."},
+            {"name": "counters", "description": "Counters opening, pausing and closing."},
         ],
         "paths": _paths(),
         "components": {
@@ -105,6 +106,18 @@ def _paths() -> dict[str, Any]:
             errors=_merge(_BODY_ERRORS, {
                 404: ["unknown_counter"], 409: ["counter_closed", "counter_busy"],
             }),
+        )},
+        "/counters/{counter_id}/open": {**counter, "post": _counter_change(
+            "openCounter", "Open the counter: it takes tickets again.")},
+        "/counters/{counter_id}/pause": {**counter, "post": _counter_change(
+            "pauseCounter", "Pause the counter for a break: it takes no new tickets.")},
+        "/counters/{counter_id}/close": {**counter, "post": _counter_change(
+            "closeCounter", "Close the counter: it takes no new tickets.")},
+        "/counters/{counter_id}/day": {**counter, "get": _operation(
+            "counterDay", "What this counter has done today.", None,
+            roles=STAFF, tag="counters",
+            ok={"200": _json("Today's figures of the counter.", "CounterDay")},
+            errors={404: ["unknown_counter"]},
         )},
         "/counters/{counter_id}/call": {**counter, "post": _operation(
             "callNumber", "Call one waiting ticket of today by its number.",
@@ -181,6 +194,17 @@ def _action(operation_id: str, summary: str, description: str | None, *,
         ok={"200": _json("The ticket after the action.", "Ticket")},
         errors=_merge(_BODY_ERRORS, {404: ["not_found"], 409: ["illegal_transition"]},
                       extra or {}),
+    )
+
+
+def _counter_change(operation_id: str, summary: str) -> Schema:
+    """Open, pause or close: staff only, answers with the counter. A ticket the counter holds
+    stays with it; open counters are what the kiosk's wait estimates count."""
+    return _operation(
+        operation_id, summary, None, roles=STAFF, tag="counters",
+        body=("CounterChangeRequest", False),
+        ok={"200": _json("The counter after the change.", "Counter")},
+        errors=_merge(_BODY_ERRORS, {404: ["unknown_counter"], 422: ["invalid_field"]}),
     )
 
 
@@ -368,6 +392,11 @@ def _schemas() -> dict[str, Any]:
             folio=_text(60), note=_text(2000),
         ),
         "CancelRequest": _object(required=[], reason=_text(500)),
+        "CounterChangeRequest": _object(required=[], reason=_text(200)),
+        "CounterDay": _object(
+            counter=text, served=count, no_shows=count,
+            average_service_seconds=_nullable(count),
+        ),
         "TransferRequest": {
             **_object(required=[], service=_text(40), counter=_text(40),
                       placement={"type": "string", "enum": [p.value for p in TransferPlacement]},

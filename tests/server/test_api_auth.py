@@ -37,6 +37,10 @@ ALLOWED = {
     ("POST", f"{API}/tickets/{{ticket_id}}/cancel"): STAFF,
     ("POST", f"{API}/tickets/{{ticket_id}}/transfer"): STAFF,
     ("GET", f"{API}/printers"): STAFF,
+    ("POST", f"{API}/counters/{{counter_id}}/open"): STAFF,
+    ("POST", f"{API}/counters/{{counter_id}}/pause"): STAFF,
+    ("POST", f"{API}/counters/{{counter_id}}/close"): STAFF,
+    ("GET", f"{API}/counters/{{counter_id}}/day"): STAFF,
 }
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.support.live_server import LiveServer, turnos
+from tests.support.live_server import LiveServer, database_with_tokens
 
 ISSUES = 500
 KILL_AFTER = 200
@@ -19,12 +19,8 @@ THREADS = 8
 
 @pytest.mark.slow
 def test_every_ticket_confirmed_before_a_sigkill_survives_the_restart(tmp_path: Path):
-    database_url = f"sqlite:///{tmp_path / 'turnos.sqlite'}"
-    turnos("db", "upgrade", database_url=database_url)
-    kiosk = turnos("token", "create", "kiosk", "--role", "kiosk",
-                   database_url=database_url).strip()
-    staff = turnos("token", "create", "staff", "--role", "staff",
-                   database_url=database_url).strip()
+    database_url, tokens = database_with_tokens(tmp_path, "kiosk", "staff")
+    kiosk, staff = tokens["kiosk"], tokens["staff"]
     server = LiveServer(database_url).start()
     confirmed: list[dict] = []
     lock = threading.Lock()

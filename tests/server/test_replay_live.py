@@ -13,7 +13,7 @@ import socketio
 from sqlalchemy import create_engine, select
 
 from server.models import Event
-from tests.support.live_server import LiveServer, turnos
+from tests.support.live_server import LiveServer, database_with_tokens
 
 CALLS = 25
 
@@ -53,12 +53,8 @@ def _client(url: str, token: str, recorder: Recorder) -> socketio.Client:
 def test_a_client_that_reconnects_with_its_last_seq_gets_exactly_the_missed_events(
     tmp_path: Path,
 ):
-    database_url = f"sqlite:///{tmp_path / 'turnos.sqlite'}"
-    turnos("db", "upgrade", database_url=database_url)
-    display = turnos("token", "create", "display", "--role", "display",
-                     database_url=database_url).strip()
-    staff = turnos("token", "create", "staff", "--role", "staff",
-                   database_url=database_url).strip()
+    database_url, tokens = database_with_tokens(tmp_path, "display", "staff")
+    display, staff = tokens["display"], tokens["staff"]
     server = LiveServer(database_url).start()
     http = requests.Session()
     http.headers["Authorization"] = f"Bearer {staff}"

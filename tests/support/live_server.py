@@ -96,3 +96,14 @@ class LiveServer:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
+
+
+def database_with_tokens(directory: Path, *roles: str) -> tuple[str, dict[str, str]]:
+    """A migrated SQLite database in `directory` and one CLI-made token per role."""
+    database_url = f"sqlite:///{directory / 'turnos.sqlite'}"
+    turnos("db", "upgrade", database_url=database_url)
+    tokens = {
+        role: turnos("token", "create", role, "--role", role, database_url=database_url).strip()
+        for role in roles
+    }
+    return database_url, tokens
