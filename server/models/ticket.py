@@ -27,7 +27,8 @@ _REASONS = ("senior", "pregnancy", "disability")
 class Ticket(Base):
     __tablename__ = "tickets"
     __table_args__ = (
-        UniqueConstraint("service_code", "day", "sequence", name="uq_tickets_number"),
+        # The number belongs to the service that issued it, wherever a transfer moves it.
+        UniqueConstraint("issued_service_code", "day", "sequence", name="uq_tickets_number"),
         CheckConstraint(f"status IN {_STATUSES!r}", name="status"),
         CheckConstraint(f"outcome IS NULL OR outcome IN {_OUTCOMES!r}", name="outcome"),
         CheckConstraint(
@@ -66,7 +67,10 @@ class Ticket(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     # Unguessable handle for the citizen's follow page; the sequential id is never public.
     follow_token: Mapped[str] = mapped_column(String(32), unique=True)
+    # The queue the ticket is in now; transfers change it.
     service_code: Mapped[str] = mapped_column(ForeignKey("services.code"))
+    # The service whose letter and count the printed number carries; never changes.
+    issued_service_code: Mapped[str] = mapped_column(ForeignKey("services.code"))
     # Service (CSA-local) day the number belongs to, and its sequence within the day.
     day: Mapped[dt.date] = mapped_column(Date)
     sequence: Mapped[int]

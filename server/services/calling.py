@@ -94,13 +94,14 @@ def call_number(ctx: Turnos, counter_id: str, number: str, *, actor: str) -> Tic
         _ensure_free(conn, counter_id)
         row = conn.execute(
             select(Ticket.__table__).where(
-                T.service_code == service.code, T.day == today, T.sequence == sequence
+                T.issued_service_code == service.code, T.day == today, T.sequence == sequence
             ).with_for_update()
         ).first()
         if row is None:
             raise NotFound(f"there is no ticket {prefix}-{sequence:03d} today")
         if row.service_code not in counter.services and row.target_counter_id != counter_id:
-            raise NotServedHere(f"counter {counter.name} does not serve {service.name}")
+            raise NotServedHere(f"counter {counter.name} does not serve "
+                                f"{ctx.config.service(row.service_code).name}")
         if row.target_counter_id not in (None, counter_id):
             raise NotServedHere(f"ticket {row.number} was sent to another counter")
         ticket, published = _move(conn, row, Action.CALL, now=now, actor=actor,

@@ -75,6 +75,7 @@ def _issue(ctx: Turnos, request: IssueRequest, *, caller: str, key: str,
         row = conn.execute(_INSERT_TICKET, {
             "follow_token": secrets.token_urlsafe(16),
             "service_code": service.code,
+            "issued_service_code": service.code,
             "day": day,
             "sequence": sequence,
             "number": format_number(service.prefix, sequence),

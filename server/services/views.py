@@ -76,7 +76,7 @@ def waiting_position(conn: Connection, row: Row) -> int | None:
     else:
         query = _AHEAD_OF_REGULAR
     count = conn.execute(query, {
-        "service": row.service_code, "id": row.id, "queued_at": row.queued_at,
+        "service": row.service_code, "day": row.day, "id": row.id, "queued_at": row.queued_at,
         "front": row.front, "target": row.target_counter_id,
     }).scalar_one()
     return count + 1
@@ -97,6 +97,8 @@ def _ahead(ahead, *, targeted: bool):
     return select(func.count()).where(
         T.status == TicketStatus.WAITING.value,
         T.service_code == bindparam("service"),
+        # Yesterday's leftovers are never called (and the day-close sweep cancels them).
+        T.day == bindparam("day"),
         T.id != bindparam("id"),
         queue,
         ahead,

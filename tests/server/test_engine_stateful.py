@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from hypothesis import settings
+from hypothesis import Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     Bundle,
@@ -165,7 +165,11 @@ class TurnEngine(RuleBasedStateMachine):
         super().__init__()
         self.folder = Path(tempfile.mkdtemp(prefix="turnos-engine-", dir=SCRATCH))
         self.clock = FrozenClock(MONDAY_10AM)
-        self.ctx: Turnos = ext(build_app(self.folder, self.clock)).ctx
+        try:
+            self.ctx: Turnos = ext(build_app(self.folder, self.clock)).ctx
+        except BaseException:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            raise
         if self.preferential_policy is not None:
             rules = dataclasses.replace(self.ctx.config.rules,
                                         preferential=self.preferential_policy)
@@ -516,9 +520,12 @@ class InterleavingTurnEngine(TurnEngine):
     preferential_policy = PreferentialPolicyConfig(PreferentialMode.INTERLEAVE, every=3)
 
 
-# About 25 s for both machines on two cores; a failure shrinks one bug at a time.
+# About 25 s for both machines on two cores. No shrinking: with an app built per run it takes
+# Hypothesis's whole five-minute budget per machine, so a failure prints the steps as run (add
+# Phase.shrink to the phases to get a minimal one while debugging).
 RUNS = settings(max_examples=30, stateful_step_count=40, deadline=None,
-                report_multiple_bugs=False)
+                report_multiple_bugs=False,
+                phases=(Phase.explicit, Phase.reuse, Phase.generate))
 test_the_engine_keeps_its_rules_under_the_cap_policy = TurnEngine.TestCase
 test_the_engine_keeps_its_rules_under_the_cap_policy.settings = RUNS
 test_the_engine_keeps_its_rules_when_interleaving = InterleavingTurnEngine.TestCase
