@@ -6,12 +6,16 @@ import secrets
 
 from flask import Flask
 from flask_socketio import SocketIO
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from kiosk import bp as kiosk_bp
 from kiosk import follow_bp
 from server import i18n, pages, sockets
 from server.api import bp as api_bp
 from server.api import errors
+from server.auth import admin as staff_admin
+from server.auth import csrf, headers
+from server.auth import views as staff_auth
 from server.config import load_config
 from server.context import Turnos
 from server.db import Database
@@ -47,10 +51,15 @@ def create_app(settings: Settings | None = None) -> Flask:
         ping_interval=10,
         ping_timeout=10,
     )
+    if settings.proxy_hops:
+        # Outside the Socket.IO middleware, so its origin check sees the public scheme too.
+        hops = settings.proxy_hops
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     ctx = Turnos(config=config, db=db, clock=settings.clock, sink=None)  # type: ignore[arg-type]
     hub = Hub(ctx, socketio)
     ctx.sink = hub
-    extensions = Extensions(ctx=ctx, socketio=socketio, hub=hub, tokens=TokenChecker(ctx))
+    extensions = Extensions(ctx=ctx, socketio=socketio, hub=hub, tokens=TokenChecker(ctx),
+                            connections=sockets.Connections(socketio))
     init_app(app, extensions)
 
     app.config["BABEL_DEFAULT_TIMEZONE"] = config.timezone.key
@@ -58,10 +67,14 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.context_processor(lambda: {"csa_name": config.name})
 
     errors.register(app)
+    csrf.init_app(app)
+    headers.init_app(app)
     app.register_blueprint(api_bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(kiosk_bp)
     app.register_blueprint(follow_bp)
+    app.register_blueprint(staff_auth.bp)
+    app.register_blueprint(staff_admin.bp)
     sockets.register(socketio, extensions)
     if settings.start_hub:
         hub.start()

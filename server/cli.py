@@ -1,4 +1,4 @@
-"""The `turnos` command: serve, database, demo data and tokens."""
+"""The `turnos` command: serve, database, demo data, tokens, staff accounts and the audit log."""
 
 from __future__ import annotations
 
@@ -7,11 +7,13 @@ from pathlib import Path
 
 import click
 
+from server.auth import accounts, audit
 from server.config import ConfigError, load_config
 from server.context import NoPush, Turnos
 from server.db import Database
 from server.domain.errors import DomainError
 from server.migrate import upgrade
+from server.models.staff import STAFF_ROLES
 from server.services import tokens
 from server.services.catalog import sync_catalog
 from server.settings import Settings
@@ -100,7 +102,7 @@ def token() -> None:
 @click.pass_obj
 def token_create(settings: Settings, name: str, role: str) -> None:
     """Create a token and print it once; only its hash is stored."""
-    click.echo(tokens.create_token(_context(settings), name, role))
+    click.echo(tokens.create_token(_context(settings), name, role, actor="cli"))
 
 
 @token.command("revoke")
@@ -108,7 +110,7 @@ def token_create(settings: Settings, name: str, role: str) -> None:
 @click.pass_obj
 def token_revoke(settings: Settings, name: str) -> None:
     """Revoke a token by name."""
-    tokens.revoke_token(_context(settings), name)
+    tokens.revoke_token(_context(settings), name, actor="cli")
     click.echo(f"revoked {name}")
 
 
@@ -166,6 +168,100 @@ def printers_test(settings: Settings, printer_id: str) -> None:
     detail = f": {outcome.error}" if outcome.error else ""
     click.echo(f"{printer_id}: test page not printed{detail}", err=True)
     sys.exit(1)
+
+
+@main.group()
+def staff() -> None:
+    """Staff accounts (browser sign-in for counters, orientation, managers, administrators)."""
+
+
+@staff.command("add")
+@click.argument("username")
+@click.option("--role", type=click.Choice(STAFF_ROLES), required=True)
+@click.option("--agency", default=None, help="agency id from config.toml (counter staff)")
+@click.option("--name", "display_name", default="", help="name shown on screens")
+@click.option("--password-stdin", is_flag=True,
+              help="read the password from the first line of standard input")
+@click.pass_obj
+def staff_add(settings: Settings, username: str, role: str, agency: str | None,
+              display_name: str, password_stdin: bool) -> None:
+    """Create an account; the password is asked twice (or read from stdin)."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    ctx = _context(settings)
+    try:
+        account = accounts.create_account(
+            ctx, username=username, display_name=display_name, role=role, agency_id=agency,
+            password=password, actor=accounts.CLI)
+    finally:
+        ctx.db.dispose()
+    click.echo(f"created {account.username} ({account.role})")
+
+
+@staff.command("list")
+@click.pass_obj
+def staff_list(settings: Settings) -> None:
+    """List the accounts, with their state."""
+    ctx = _context(settings)
+    try:
+        now = ctx.clock.now()
+        rows = [("USERNAME", "ROLE", "AGENCY", "STATE", "FAILED", "NAME")]
+        for account in accounts.list_accounts(ctx):
+            state = "active" if account.active else "disabled"
+            if account.locked(now):
+                state += f", locked until {account.locked_until:%Y-%m-%d %H:%M}Z"
+            rows.append((account.username, account.role, account.agency_id or "-", state,
+                         str(account.failed_logins), account.display_name))
+    finally:
+        ctx.db.dispose()
+    _table(rows)
+
+
+@staff.command("disable")
+@click.argument("username")
+@click.pass_obj
+def staff_disable(settings: Settings, username: str) -> None:
+    """Deactivate an account; its open sessions end at once."""
+    ctx = _context(settings)
+    try:
+        account = accounts.find_account(ctx, username)
+        accounts.set_active(ctx, account.id, False, actor=accounts.CLI)
+    finally:
+        ctx.db.dispose()
+    click.echo(f"disabled {account.username}")
+
+
+@main.group("audit")
+def audit_group() -> None:
+    """The audit log of staff actions."""
+
+
+@audit_group.command("verify")
+@click.pass_obj
+def audit_verify(settings: Settings) -> None:
+    """Check the hash chain; exit 1 naming the first broken entry."""
+    ctx = _context(settings)
+    try:
+        problems = audit.verify(ctx)
+        seq, head = audit.head(ctx)
+    finally:
+        ctx.db.dispose()
+    if problems:
+        click.echo(f"audit log broken at seq {problems[0].seq}: {problems[0].message}", err=True)
+        for problem in problems[1:]:
+            click.echo(f"also: {problem}", err=True)
+        sys.exit(1)
+    click.echo(f"audit log intact: {seq} entries (head {head})")
+
+
+def _table(rows: list[tuple[str, ...]]) -> None:
+    """Columns padded to their widest cell; the last one as it is."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    for row in rows:
+        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False))
+                   + "  " + row[-1])
 
 
 def run() -> None:

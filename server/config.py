@@ -36,6 +36,7 @@ from server.config_types import (
     PrinterKind,
     PrintingConfig,
     QueueRules,
+    SecurityConfig,
     Service,
     TransferPlacement,
 )
@@ -281,6 +282,7 @@ def _array(
 
 _TOP_LEVEL = (
     "csa", "rules", "agencies", "services", "counters", "zones", "printers", "printing", "kiosks",
+    "security",
 )
 _AGENCY_KEYS = ("id", "name", "order")
 _SERVICE_KEYS = (
@@ -316,6 +318,7 @@ def _build(data: dict[str, Any], base_dir: Path) -> CsaConfig:
     printing = _printing(root.table("printing", _PRINTING_KEYS), base_dir)
     kiosk = partial(_kiosk, agency_ids=agency_ids, printers=printers)
     kiosks = _array(data, "kiosks", _KIOSK_KEYS, kiosk, "id", required=False)
+    security = _security(root.table("security", _SECURITY_KEYS))
     return CsaConfig(
         **csa,
         rules=rules,
@@ -326,6 +329,7 @@ def _build(data: dict[str, Any], base_dir: Path) -> CsaConfig:
         printers=printers,
         kiosks=kiosks,
         printing=printing,
+        security=security,
     )
 
 
@@ -620,3 +624,28 @@ def _kiosk(t: _Table, agency_ids: list[str], printers: tuple[Printer, ...]) -> K
     if "printer" in t.data:  # optional: a kiosk without a printer shows the ticket on screen
         printer = _reference(t, "printer", [p.id for p in printers], "printer")
     return Kiosk(id=kiosk_id, name=name, agencies=agencies, printer=printer)
+
+
+_SECURITY_KEYS = (
+    "session_idle_minutes", "login_attempts_per_minute", "lockout_after_failures",
+    "lockout_minutes",
+)
+
+
+def _security(t: _Table) -> SecurityConfig:
+    defaults = SecurityConfig()
+    return SecurityConfig(
+        session_idle_minutes=t.integer(
+            "session_idle_minutes", defaults.session_idle_minutes, minimum=1, maximum=12 * 60
+        ),
+        login_attempts_per_minute=t.integer(
+            "login_attempts_per_minute", defaults.login_attempts_per_minute, minimum=1,
+            maximum=1000,
+        ),
+        lockout_after_failures=t.integer(
+            "lockout_after_failures", defaults.lockout_after_failures, minimum=1, maximum=1000
+        ),
+        lockout_minutes=t.integer(
+            "lockout_minutes", defaults.lockout_minutes, minimum=1, maximum=24 * 60
+        ),
+    )

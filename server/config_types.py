@@ -140,6 +140,19 @@ class PrintingConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class SecurityConfig:
+    """Staff sign-in: how long an idle session lasts and how hard guessing is made."""
+
+    # A staff session unused this long ends; the next request asks to sign in again.
+    session_idle_minutes: int = 30
+    # Login attempts allowed per minute, counted per account and per source address.
+    login_attempts_per_minute: int = 10
+    # Consecutive failed logins that lock an account, and for how long.
+    lockout_after_failures: int = 10
+    lockout_minutes: int = 15
+
+
+@dataclass(frozen=True, slots=True)
 class Kiosk:
     id: str
     name: str
@@ -165,6 +178,7 @@ class CsaConfig:
     rules: QueueRules = field(default_factory=QueueRules)
     default_locale: str = "es_MX"
     printing: PrintingConfig = field(default_factory=PrintingConfig)
+    security: SecurityConfig = field(default_factory=SecurityConfig)
 
     def service(self, code: str) -> Service:
         return _by_key(self.services, "code", code)

@@ -1,8 +1,10 @@
-"""Per-app handles: the Turnos context, the Socket.IO server, the hub and the token checker."""
+"""Per-app handles: the Turnos context, the Socket.IO server, the hub, the token checker and
+the live socket connections."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from flask import Flask, current_app
 from flask_socketio import SocketIO
@@ -11,6 +13,9 @@ from server.context import Turnos
 from server.realtime import Hub
 from server.services.tokens import TokenChecker
 
+if TYPE_CHECKING:  # server.sockets imports this module
+    from server.sockets import Connections
+
 
 @dataclass(slots=True)
 class Extensions:
@@ -18,6 +23,7 @@ class Extensions:
     socketio: SocketIO
     hub: Hub
     tokens: TokenChecker
+    connections: Connections
 
 
 def init_app(app: Flask, ext: Extensions) -> None:

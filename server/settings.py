@@ -31,6 +31,20 @@ def kiosk_idle_seconds_from_env() -> int:
     return seconds
 
 
+def proxy_hops_from_env() -> int:
+    """Reverse proxies in front of the server (TURNOS_PROXY_HOPS, default 0).
+
+    With one TLS-terminating proxy, set 1: the client's address (for login rate limits and the
+    audit log) and the scheme (HTTPS: Secure cookies, HSTS) are then read from the
+    X-Forwarded-For and X-Forwarded-Proto headers that proxy adds. Never set it without a
+    proxy: clients could then claim any address.
+    """
+    value = os.environ.get("TURNOS_PROXY_HOPS", "0")
+    if not value.isdigit() or int(value) > 5:
+        raise ValueError(f"TURNOS_PROXY_HOPS must be a whole number from 0 to 5, not {value!r}")
+    return int(value)
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     config_path: Path = field(
@@ -47,3 +61,4 @@ class Settings:
     secret_key: str | None = field(default_factory=lambda: os.environ.get("TURNOS_SECRET_KEY"))
     # A kiosk left alone this long returns to its start screen (short in browser tests).
     kiosk_idle_seconds: int = field(default_factory=kiosk_idle_seconds_from_env)
+    proxy_hops: int = field(default_factory=proxy_hops_from_env)

@@ -35,7 +35,7 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException):
-        if not _wants_json():
+        if not wants_json():
             return error
         code = (error.name or "error").lower().replace(" ", "_")
         response, status = error_response(error.code or 500, code,
@@ -49,12 +49,13 @@ def register(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):
         log.exception("unhandled error on %s %s", request.method, request.path)
-        if _wants_json():
+        if wants_json():
             return error_response(500, "internal_error", "something went wrong on our side")
         return "Internal error", 500
 
 
-def _wants_json() -> bool:
+def wants_json() -> bool:
+    """Whether this request should get its errors as JSON rather than as a page."""
     if request.path.startswith("/api/") or request.path == "/healthz":
         return True
     if request.path.endswith(".json") or request.is_json:

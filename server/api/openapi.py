@@ -352,6 +352,8 @@ def _schemas() -> dict[str, Any]:
             state={"type": "string", "enum": list(COUNTER_STATES)},
             current_ticket=_nullable({**text, "description":
                                       "Number of the ticket it is calling or serving."}),
+            current_ticket_id=_nullable({**count, "description":
+                                         "Id of the ticket it is calling or serving."}),
         ),
         "QueueStats": _object(
             service=text, waiting=count, waiting_preferential=count,

@@ -5,19 +5,25 @@ from server.models.base import Base
 from server.models.catalog import AgencyRow, CounterRow, ServiceRow
 from server.models.event import DailyNumber, Event, Sequence
 from server.models.printing import PrinterState, PrintJob
+from server.models.staff import AuditEntry, AuditHead, LoginAttempt, StaffSession, StaffUser
 from server.models.ticket import Ticket
 
 __all__ = [
     "AgencyRow",
     "ApiToken",
+    "AuditEntry",
+    "AuditHead",
     "Base",
     "CounterRow",
     "DailyNumber",
     "Event",
     "IdempotencyKey",
+    "LoginAttempt",
     "PrintJob",
     "PrinterState",
     "Sequence",
     "ServiceRow",
+    "StaffSession",
+    "StaffUser",
     "Ticket",
 ]

@@ -33,8 +33,9 @@ class CounterStatus:
     agency: str
     services: tuple[str, ...]
     state: str
-    # Number of the ticket it is calling or serving, if any.
+    # Number and id of the ticket it is calling or serving, if any.
     current_ticket: str | None
+    current_ticket_id: int | None
 
 
 def get_ticket(ctx: Turnos, ticket_id: int) -> TicketView:
@@ -84,14 +85,18 @@ def queues(ctx: Turnos) -> list[QueueStats]:
 def counters(ctx: Turnos) -> list[CounterStatus]:
     with ctx.db.read() as conn:
         states = dict(conn.execute(select(CounterRow.id, CounterRow.state)).all())
-        holding = dict(conn.execute(
-            select(T.counter_id, T.number).where(
-                T.status.in_((TicketStatus.CALLED.value, TicketStatus.SERVING.value))
+        holding = {
+            row.counter_id: row
+            for row in conn.execute(
+                select(T.counter_id, T.number, T.id).where(
+                    T.status.in_((TicketStatus.CALLED.value, TicketStatus.SERVING.value))
+                )
             )
-        ).all())
+        }
     return [
         CounterStatus(c.id, c.name, c.agency, c.services, states.get(c.id, "closed"),
-                      holding.get(c.id))
+                      holding[c.id].number if c.id in holding else None,
+                      holding[c.id].id if c.id in holding else None)
         for c in ctx.config.counters
     ]
 
@@ -101,3 +106,26 @@ def _as_utc(value: dt.datetime) -> dt.datetime:
     if isinstance(value, str):
         value = dt.datetime.fromisoformat(value)
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class NextTicket:
+    id: int
+    number: str
+    preferential: bool
+    issued_at: dt.datetime
+
+
+def next_waiting(ctx: Turnos, service: str, *, limit: int = 5) -> list[NextTicket]:
+    """The first tickets in line for a service today, as a counter screen lists them:
+    transferred-to-front first, then preferential, then by time (see domain.policy.position)."""
+    today = service_day(ctx.clock.now(), ctx.config.timezone)
+    with ctx.db.read() as conn:
+        rows = conn.execute(
+            select(T.id, T.number, T.preferential, T.issued_at)
+            .where(T.status == TicketStatus.WAITING.value, T.day == today,
+                   T.service_code == service, T.target_counter_id.is_(None))
+            .order_by(T.front.desc(), T.preferential.desc(), T.queued_at, T.id)
+            .limit(limit)
+        ).all()
+    return [NextTicket(r.id, r.number, r.preferential, r.issued_at) for r in rows]

@@ -1,4 +1,8 @@
-"""API and device tokens: created once by the CLI, stored hashed, checked per request."""
+"""API and device tokens: created once by the CLI, stored hashed, checked per request.
+
+Creating and revoking a token are audited (token.created, token.revoked) in the same
+transaction; `actor` names who did it ("cli" from the command line).
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from server.auth import audit
 from server.context import Turnos
 from server.domain.errors import DomainError, InvalidRequest, NotFound
 from server.models import ApiToken
@@ -30,29 +35,38 @@ class TokenExists(DomainError):
     code = "token_exists"
 
 
-def create_token(ctx: Turnos, name: str, role: str) -> str:
+def create_token(ctx: Turnos, name: str, role: str, *, actor: str = "system",
+                 actor_role: str | None = None) -> str:
     """Store a new token and return its secret; it is shown once and never stored in clear."""
     if role not in ROLES:
         raise InvalidRequest(f"role must be one of {', '.join(ROLES)}")
     if not name or len(name) > 80:
         raise InvalidRequest("a token needs a name of 1 to 80 characters")
     secret = f"tk_{secrets.token_urlsafe(32)}"
+    now = ctx.clock.now()
     try:
         with ctx.db.write() as conn:
             conn.execute(insert(ApiToken.__table__).values(
-                name=name, role=role, token_hash=_digest(secret), created_at=ctx.clock.now()))
+                name=name, role=role, token_hash=_digest(secret), created_at=now))
+            audit.record(conn, actor=actor, role=actor_role, action="token.created",
+                         target=name, details={"role": role}, now=now)
     except IntegrityError:
         raise TokenExists(f"a token named '{name}' already exists") from None
     return secret
 
 
-def revoke_token(ctx: Turnos, name: str) -> None:
+def revoke_token(ctx: Turnos, name: str, *, actor: str = "system",
+                 actor_role: str | None = None) -> None:
+    now = ctx.clock.now()
     with ctx.db.write() as conn:
         done = conn.execute(
             update(ApiToken.__table__)
             .where(ApiToken.name == name, ApiToken.revoked_at.is_(None))
-            .values(revoked_at=ctx.clock.now())
+            .values(revoked_at=now)
         ).rowcount
+        if done:
+            audit.record(conn, actor=actor, role=actor_role, action="token.revoked",
+                         target=name, now=now)
     if not done:
         raise NotFound(f"no active token named '{name}'")
 

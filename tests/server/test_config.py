@@ -18,6 +18,7 @@ from server.config_types import (
     PrinterKind,
     PrintingConfig,
     QueueRules,
+    SecurityConfig,
     TransferPlacement,
 )
 
@@ -238,6 +239,45 @@ def test_relative_printer_paths_resolve_against_the_config_folder_not_the_workin
 
 def test_the_shipped_config_spells_out_the_printing_defaults():
     assert load_config(SHIPPED).printing == PrintingConfig()
+
+
+def test_the_shipped_config_spells_out_the_security_defaults():
+    assert "\n[security]\n" in SHIPPED.read_text(encoding="utf-8")
+    assert load_config(SHIPPED).security == SecurityConfig()
+
+
+def test_without_a_security_table_staff_sign_in_gets_the_documented_defaults(tmp_path):
+    security = _load(tmp_path, MINIMAL).security
+
+    assert security == SecurityConfig(session_idle_minutes=30, login_attempts_per_minute=10,
+                                      lockout_after_failures=10, lockout_minutes=15)
+
+
+def test_the_security_table_sets_idle_timeout_rate_limit_and_lockout(tmp_path):
+    text = MINIMAL + (
+        "\n[security]\nsession_idle_minutes = 10\nlogin_attempts_per_minute = 5\n"
+        "lockout_after_failures = 3\nlockout_minutes = 60\n"
+    )
+
+    assert _load(tmp_path, text).security == SecurityConfig(10, 5, 3, 60)
+
+
+@pytest.mark.parametrize(("line", "key", "fragment"), [
+    ("session_idle_minutes = 0", "security.session_idle_minutes", "between 1 and 720, got 0"),
+    ("session_idle_minutes = 721", "security.session_idle_minutes", "between 1 and 720"),
+    ('login_attempts_per_minute = "10"', "security.login_attempts_per_minute", "an integer"),
+    ("lockout_after_failures = 0", "security.lockout_after_failures", "between 1 and 1000"),
+    ("lockout_minutes = 1441", "security.lockout_minutes", "between 1 and 1440"),
+    ("idle_minutes = 30", "security.idle_minutes", "did you mean 'session_idle_minutes'"),
+])
+def test_a_bad_security_value_is_named_with_its_line(tmp_path, line, key, fragment):
+    text = MINIMAL + f"\n[security]\n{line}\n"
+
+    error = _error(tmp_path, text)
+
+    assert error.key == key
+    assert fragment in error.message
+    assert error.line == _line_of(text, line)
 
 
 def test_a_ticket_logo_is_an_image_found_next_to_the_config(tmp_path, monkeypatch):
