@@ -8,6 +8,7 @@ from flask import Flask
 from flask_socketio import SocketIO
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from counter import bp as counter_bp
 from kiosk import bp as kiosk_bp
 from kiosk import follow_bp
 from server import i18n, pages, sockets
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(follow_bp)
     app.register_blueprint(staff_auth.bp)
     app.register_blueprint(staff_admin.bp)
+    app.register_blueprint(counter_bp)
     sockets.register(socketio, extensions)
     if settings.start_hub:
         hub.start()

@@ -14,7 +14,8 @@ from server.i18n import short_language
 bp = Blueprint("auth", __name__)
 
 # Where each role lands after signing in when no page asked for it.
-LANDING = {"admin": "admin.staff_list"}
+LANDING = {"admin": "admin.staff_list", "counter": "counter.choose_counter",
+           "manager": "counter.choose_counter"}
 DEFAULT_LANDING = "pages.start_page"
 
 

@@ -141,7 +141,6 @@ def _fingerprint(request: IssueRequest) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-
 # Built once with bound parameters: building an expression per request costs more than
 # running it (see docs/performance.md).
 _EARLIER = select(IdempotencyKey.request_hash, IdempotencyKey.ticket_id).where(

@@ -21,6 +21,15 @@ from server.config_types import Counter, Service
 from tests.auth.conftest import ACCOUNTS, Browser
 
 ALL = {"counter", "orientation", "manager", "admin"}
+COUNTER_STAFF = {"counter", "manager", "admin"}
+COUNTER_ROUTES = [
+    ("GET", "/counter/{counter_id}"),
+    ("GET", "/counter/{counter_id}/state"),
+    *[("POST", f"/counter/{{counter_id}}/{action}")
+      for action in ("call-next", "call", "open", "pause", "close")],
+    *[("POST", f"/counter/{{counter_id}}/ticket/{action}")
+      for action in ("recall", "start", "complete", "no-show", "cancel", "transfer")],
+]
 COVERED_ELSEWHERE = {"api", "kiosk", "follow"}
 
 PUBLIC = {
@@ -40,9 +49,11 @@ ALLOWED = {
     ("POST", "/admin/staff/{user_id}/unlock"): {"admin"},
     ("POST", "/admin/staff/{user_id}/password"): {"admin"},
     ("GET", "/admin/audit"): {"admin"},
+    ("GET", "/counter/"): COUNTER_STAFF,
+    **{route: COUNTER_STAFF for route in COUNTER_ROUTES},
 }
 # Routes that act on one counter: counter staff of another agency get a 403 there too.
-AGENCY_SCOPED: set[tuple[str, str]] = set()
+AGENCY_SCOPED: set[tuple[str, str]] = set(COUNTER_ROUTES)
 # What to put in the URL variables of the routes above.
 OWN_COUNTER, OTHER_AGENCY_COUNTER = "V17", "V01"  # civil registry / tax collection
 
