@@ -1,6 +1,6 @@
-"""Run bench/throughput.py on SQLite and on PostgreSQL and print the table for the docs.
+"""Run bench/throughput.py on SQLite and on PostgreSQL, then print one table of both.
 
-    python bench/run_all.py [--duration 20] [--out bench/results]
+    python bench/run_all.py [--duration 20] [--out DIR]
 
 Each database runs in its own process, one after the other, so that they never compete.
 """
@@ -11,6 +11,7 @@ import argparse
 import json
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
@@ -24,7 +25,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=None,
                         help="directory for the JSON results (default: a temporary one)")
     args = parser.parse_args()
-    out = args.out or Path(subprocess.check_output(["mktemp", "-d"], text=True).strip())
+    out = args.out or Path(tempfile.mkdtemp(prefix="turnos-bench-results-"))
     out.mkdir(parents=True, exist_ok=True)
     results = {}
     for db in ("sqlite", "postgres"):

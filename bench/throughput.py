@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib.metadata
 import json
 import os
 import platform
@@ -345,7 +346,9 @@ def machine(db: str, workdir: Path) -> dict:
         "kernel": platform.release(),
         "python": platform.python_version(),
         "sqlite": sqlite3.sqlite_version,
-        "wrk": _version(["wrk", "-v"]),
+        "wrk": _version(["wrk", "-v"]).split(" Copyright")[0],
+        "packages": {name: importlib.metadata.version(name) for name in
+                     ("gunicorn", "gevent", "flask", "sqlalchemy", "psycopg")},
         "database": db,
         "disk": _filesystem(workdir),
         "fsync_per_second": _fsync_rate(workdir),

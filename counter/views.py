@@ -43,18 +43,21 @@ def choose_counter():
     staff = current_staff()
     mine = [c for c in ctx().config.counters if can_act_on_counter(staff, c)]
     states = {c.id: c for c in queries.counters(ctx())}
-    return render_template("counter/choose.html", counters=mine, states=states,
-                           labels=_labels())
+    return render_template("counter/choose.html", counters=mine, states=states, labels=_labels())
 
 
 @bp.get("/<counter_id>")
 @requires_login(*COUNTER_ROLES, counter_arg="counter_id")
 def terminal(counter_id: str):
     counter = _counter(counter_id, page=True)
-    return render_template("counter/terminal.html", counter=counter, labels=_labels(),
-                           time_zone=ctx().config.timezone.key,
-                           state_url=url_for("counter.state", counter_id=counter.id),
-                           services=[ctx().config.service(s) for s in counter.services])
+    return render_template(
+        "counter/terminal.html",
+        counter=counter,
+        labels=_labels(),
+        time_zone=ctx().config.timezone.key,
+        state_url=url_for("counter.state", counter_id=counter.id),
+        services=[ctx().config.service(s) for s in counter.services],
+    )
 
 
 @bp.get("/<counter_id>/state")
@@ -68,7 +71,7 @@ def state(counter_id: str):
 def call_next(counter_id: str):
     counter = _counter(counter_id)
     json_body(set())
-    calling.call_next(ctx(), counter.id, actor=_actor())
+    calling.call_next(ctx(), counter.id, actor=_actor(), role=_role())
     return _state(counter)
 
 
@@ -77,7 +80,7 @@ def call_next(counter_id: str):
 def call_number(counter_id: str):
     counter = _counter(counter_id)
     number = text(json_body({"number"}), "number", required=True, max_len=12)
-    calling.call_number(ctx(), counter.id, number or "", actor=_actor())
+    calling.call_number(ctx(), counter.id, number or "", actor=_actor(), role=_role())
     return _state(counter)
 
 
@@ -86,63 +89,90 @@ def _state_change(state: CounterState):
     def change(counter_id: str):
         counter = _counter(counter_id)
         body = json_body({"reason"})
-        counters.set_state(ctx(), counter.id, state, actor=_actor(),
-                           reason=text(body, "reason", max_len=200))
+        counters.set_state(
+            ctx(), counter.id, state, actor=_actor(), reason=text(body, "reason", max_len=200)
+        )
         return _state(counter)
 
     return change
 
 
-for _path, _state_value in (("open", CounterState.OPEN), ("pause", CounterState.PAUSED),
-                            ("close", CounterState.CLOSED)):
-    bp.add_url_rule(f"/<counter_id>/{_path}", f"{_path}_counter", _state_change(_state_value),
-                    methods=["POST"])
+for _path, _state_value in (
+    ("open", CounterState.OPEN),
+    ("pause", CounterState.PAUSED),
+    ("close", CounterState.CLOSED),
+):
+    bp.add_url_rule(
+        f"/<counter_id>/{_path}", f"{_path}_counter", _state_change(_state_value), methods=["POST"]
+    )
 
 
 def _ticket_action(action: str):
     @requires_staff_json(*COUNTER_ROLES, counter_arg="counter_id")
     def act(counter_id: str):
         counter = _counter(counter_id)
-        body = json_body({"outcome", "folio", "note", "reason", "service", "counter",
-                          "placement"})
+        body = json_body({"outcome", "folio", "note", "reason", "service", "counter", "placement"})
         ticket = _current_ticket(counter)
-        actor = _actor()
+        actor, role = _actor(), _role()
         if action == "recall":
-            calling.recall(ctx(), ticket, actor=actor)
+            calling.recall(ctx(), ticket, actor=actor, role=role)
         elif action == "start":
-            calling.start(ctx(), ticket, actor=actor)
+            calling.start(ctx(), ticket, actor=actor, role=role)
         elif action == "complete":
-            calling.complete(ctx(), ticket, actor=actor,
-                             outcome=choice(body, "outcome", Outcome) or Outcome.RESOLVED,
-                             folio=text(body, "folio", max_len=60),
-                             note=text(body, "note", max_len=2000))
+            calling.complete(
+                ctx(),
+                ticket,
+                actor=actor,
+                role=role,
+                outcome=choice(body, "outcome", Outcome) or Outcome.RESOLVED,
+                folio=text(body, "folio", max_len=60),
+                note=text(body, "note", max_len=2000),
+            )
         elif action == "no-show":
-            calling.no_show(ctx(), ticket, actor=actor)
+            calling.no_show(ctx(), ticket, actor=actor, role=role)
         elif action == "cancel":
-            calling.cancel(ctx(), ticket, actor=actor, reason=text(body, "reason", max_len=500))
+            calling.cancel(
+                ctx(), ticket, actor=actor, role=role, reason=text(body, "reason", max_len=500)
+            )
         else:
-            calling.transfer(ctx(), ticket, calling.Transfer(
-                service=text(body, "service", max_len=40),
-                counter=text(body, "counter", max_len=40),
-                placement=choice(body, "placement", TransferPlacement),
-                reason=text(body, "reason", max_len=500),
-            ), actor=actor)
+            calling.transfer(
+                ctx(),
+                ticket,
+                calling.Transfer(
+                    service=text(body, "service", max_len=40),
+                    counter=text(body, "counter", max_len=40),
+                    placement=choice(body, "placement", TransferPlacement),
+                    reason=text(body, "reason", max_len=500),
+                ),
+                actor=actor,
+                role=role,
+            )
         return _state(counter)
 
     return act
 
 
 for _action in ("recall", "start", "complete", "no-show", "cancel", "transfer"):
-    bp.add_url_rule(f"/<counter_id>/ticket/{_action}", f"ticket_{_action.replace('-', '_')}",
-                    _ticket_action(_action), methods=["POST"])
+    bp.add_url_rule(
+        f"/<counter_id>/ticket/{_action}",
+        f"ticket_{_action.replace('-', '_')}",
+        _ticket_action(_action),
+        methods=["POST"],
+    )
 
 
 def _labels() -> dict[str, str]:
     """Words for the states the terminal shows, in the clerk's language."""
     return {
-        "open": _("open"), "paused": _("paused"), "closed": _("closed"),
-        "waiting": _("waiting"), "called": _("called"), "serving": _("serving"),
-        "completed": _("completed"), "no_show": _("no-show"), "cancelled": _("cancelled"),
+        "open": _("open"),
+        "paused": _("paused"),
+        "closed": _("closed"),
+        "waiting": _("waiting"),
+        "called": _("called"),
+        "serving": _("serving"),
+        "completed": _("completed"),
+        "no_show": _("no-show"),
+        "cancelled": _("cancelled"),
     }
 
 
@@ -150,6 +180,12 @@ def _actor() -> str:
     staff = current_staff()
     assert staff is not None  # the decorators let nobody else in
     return staff.username
+
+
+def _role() -> str:
+    staff = current_staff()
+    assert staff is not None
+    return staff.role
 
 
 def _counter(counter_id: str, *, page: bool = False) -> Counter:
@@ -191,16 +227,22 @@ def _state(counter: Counter) -> dict[str, Any]:
                 "prefix": config.service(code).prefix,
                 "waiting": waiting[code].waiting,
                 "oldest_wait_seconds": waiting[code].oldest_wait_seconds,
-                "next": [{"number": t.number, "preferential": t.preferential,
-                          "issued_at": iso(t.issued_at)}
-                         for t in queries.next_waiting(ctx(), code)],
+                "next": [
+                    {
+                        "number": t.number,
+                        "preferential": t.preferential,
+                        "issued_at": iso(t.issued_at),
+                    }
+                    for t in queries.next_waiting(ctx(), code)
+                ],
             }
             for code in counter.services
         ],
         "day": asdict(counters.counter_day(ctx(), counter.id)),
         "transfer_targets": {
             "services": [{"code": s.code, "name": s.name} for s in config.services],
-            "counters": [{"id": c.id, "name": c.name} for c in config.counters
-                         if c.id != counter.id],
+            "counters": [
+                {"id": c.id, "name": c.name} for c in config.counters if c.id != counter.id
+            ],
         },
     }

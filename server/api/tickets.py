@@ -28,8 +28,11 @@ TICKET = f"/tickets/<int(max={TICKET_ID_MAX}):ticket_id>"
 def issue_ticket():
     key = request.headers.get("Idempotency-Key", "")
     if not IDEMPOTENCY_KEY.match(key):
-        raise ApiError(400, "idempotency_key_required",
-                       "send an Idempotency-Key header of 8-100 letters, digits or ._:-")
+        raise ApiError(
+            400,
+            "idempotency_key_required",
+            "send an Idempotency-Key header of 8-100 letters, digits or ._:-",
+        )
     body = json_body({"service", "preferential"})
     service = text(body, "service", required=True, max_len=40)
     preferential = body.get("preferential")
@@ -53,7 +56,7 @@ def get_ticket(ticket_id: int):
 @requires(*STAFF)
 def call_next(counter_id: str):
     json_body(set())
-    ticket = calling.call_next(ctx(), counter_id, actor=g.principal.name)
+    ticket = calling.call_next(ctx(), counter_id, actor=g.principal.name, role=g.principal.role)
     return (ticket_json(ctx().config, ticket), 200) if ticket else ("", 204)
 
 
@@ -62,7 +65,9 @@ def call_next(counter_id: str):
 def call_number(counter_id: str):
     body = json_body({"number"})
     number = text(body, "number", required=True, max_len=12)
-    ticket = calling.call_number(ctx(), counter_id, number, actor=g.principal.name)
+    ticket = calling.call_number(
+        ctx(), counter_id, number, actor=g.principal.name, role=g.principal.role
+    )
     return ticket_json(ctx().config, ticket)
 
 
@@ -70,14 +75,14 @@ def call_number(counter_id: str):
 @requires(*STAFF)
 def recall(ticket_id: int):
     json_body(set())
-    return _ticket(calling.recall(ctx(), ticket_id, actor=g.principal.name))
+    return _ticket(calling.recall(ctx(), ticket_id, actor=g.principal.name, role=g.principal.role))
 
 
 @bp.post(f"{TICKET}/start")
 @requires(*STAFF)
 def start(ticket_id: int):
     json_body(set())
-    return _ticket(calling.start(ctx(), ticket_id, actor=g.principal.name))
+    return _ticket(calling.start(ctx(), ticket_id, actor=g.principal.name, role=g.principal.role))
 
 
 @bp.post(f"{TICKET}/complete")
@@ -85,25 +90,39 @@ def start(ticket_id: int):
 def complete(ticket_id: int):
     body = json_body({"outcome", "folio", "note"})
     outcome = choice(body, "outcome", Outcome) or Outcome.RESOLVED
-    return _ticket(calling.complete(
-        ctx(), ticket_id, actor=g.principal.name, outcome=outcome,
-        folio=text(body, "folio", max_len=60), note=text(body, "note", max_len=2000),
-    ))
+    return _ticket(
+        calling.complete(
+            ctx(),
+            ticket_id,
+            actor=g.principal.name,
+            role=g.principal.role,
+            outcome=outcome,
+            folio=text(body, "folio", max_len=60),
+            note=text(body, "note", max_len=2000),
+        )
+    )
 
 
 @bp.post(f"{TICKET}/no-show")
 @requires(*STAFF)
 def no_show(ticket_id: int):
     json_body(set())
-    return _ticket(calling.no_show(ctx(), ticket_id, actor=g.principal.name))
+    return _ticket(calling.no_show(ctx(), ticket_id, actor=g.principal.name, role=g.principal.role))
 
 
 @bp.post(f"{TICKET}/cancel")
 @requires(*STAFF)
 def cancel(ticket_id: int):
     body = json_body({"reason"})
-    return _ticket(calling.cancel(ctx(), ticket_id, actor=g.principal.name,
-                                  reason=text(body, "reason", max_len=500)))
+    return _ticket(
+        calling.cancel(
+            ctx(),
+            ticket_id,
+            actor=g.principal.name,
+            role=g.principal.role,
+            reason=text(body, "reason", max_len=500),
+        )
+    )
 
 
 @bp.post(f"{TICKET}/transfer")
@@ -116,7 +135,9 @@ def transfer(ticket_id: int):
         placement=choice(body, "placement", TransferPlacement),
         reason=text(body, "reason", max_len=500),
     )
-    return _ticket(calling.transfer(ctx(), ticket_id, target, actor=g.principal.name))
+    return _ticket(
+        calling.transfer(ctx(), ticket_id, target, actor=g.principal.name, role=g.principal.role)
+    )
 
 
 def _ticket(ticket):

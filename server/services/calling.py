@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, bindparam, select, union_all, update
 
+from server.auth import audit
 from server.config_types import TransferPlacement
 from server.context import Turnos
 from server.domain import policy
@@ -50,7 +51,9 @@ class Transfer:
     reason: str | None = None
 
 
-def call_next(ctx: Turnos, counter_id: str, *, actor: str) -> TicketView | None:
+def call_next(
+    ctx: Turnos, counter_id: str, *, actor: str, role: str | None = None
+) -> TicketView | None:
     """Call the ticket the queue policy picks for this counter; None when nobody waits."""
     counter = _counter_config(ctx, counter_id)
     now = ctx.clock.now()
@@ -69,15 +72,26 @@ def call_next(ctx: Turnos, counter_id: str, *, actor: str) -> TicketView | None:
                 break
             excluded.append(pick.id)
         after = policy.after_call(state, pick)
-        conn.execute(_SET_STREAK, {"counter": counter_id,
-                                   "streak": after.regular_since_preferential})
-        ticket, published = _move(conn, row, Action.CALL, now=now, actor=actor,
-                                  counter=counter_id, values=_call_values(row, counter_id, now))
+        conn.execute(
+            _SET_STREAK, {"counter": counter_id, "streak": after.regular_since_preferential}
+        )
+        ticket, published = _move(
+            conn,
+            row,
+            Action.CALL,
+            now=now,
+            actor=actor,
+            counter=counter_id,
+            values=_call_values(row, counter_id, now),
+            role=role,
+        )
     ctx.sink.publish(published)
     return ticket
 
 
-def call_number(ctx: Turnos, counter_id: str, number: str, *, actor: str) -> TicketView:
+def call_number(
+    ctx: Turnos, counter_id: str, number: str, *, actor: str, role: str | None = None
+) -> TicketView:
     """Call one specific waiting ticket of today by its number (A-042)."""
     counter = _counter_config(ctx, counter_id)
     parsed = parse_number(number)
@@ -93,24 +107,33 @@ def call_number(ctx: Turnos, counter_id: str, number: str, *, actor: str) -> Tic
         _lock_open_counter(conn, counter_id, counter.services)
         _ensure_free(conn, counter_id)
         row = conn.execute(
-            select(Ticket.__table__).where(
-                T.issued_service_code == service.code, T.day == today, T.sequence == sequence
-            ).with_for_update()
+            select(Ticket.__table__)
+            .where(T.issued_service_code == service.code, T.day == today, T.sequence == sequence)
+            .with_for_update()
         ).first()
         if row is None:
             raise NotFound(f"there is no ticket {prefix}-{sequence:03d} today")
         if row.service_code not in counter.services and row.target_counter_id != counter_id:
-            raise NotServedHere(f"counter {counter.name} does not serve "
-                                f"{ctx.config.service(row.service_code).name}")
+            raise NotServedHere(
+                f"counter {counter.name} does not serve {ctx.config.service(row.service_code).name}"
+            )
         if row.target_counter_id not in (None, counter_id):
             raise NotServedHere(f"ticket {row.number} was sent to another counter")
-        ticket, published = _move(conn, row, Action.CALL, now=now, actor=actor,
-                                  counter=counter_id, values=_call_values(row, counter_id, now))
+        ticket, published = _move(
+            conn,
+            row,
+            Action.CALL,
+            now=now,
+            actor=actor,
+            counter=counter_id,
+            values=_call_values(row, counter_id, now),
+            role=role,
+        )
     ctx.sink.publish(published)
     return ticket
 
 
-def recall(ctx: Turnos, ticket_id: int, *, actor: str) -> TicketView:
+def recall(ctx: Turnos, ticket_id: int, *, actor: str, role: str | None = None) -> TicketView:
     """Announce a called ticket again; past the configured limit it becomes a no-show."""
     rules = ctx.config.rules
 
@@ -119,24 +142,41 @@ def recall(ctx: Turnos, ticket_id: int, *, actor: str) -> TicketView:
             return Action.NO_SHOW, {"finished_at": now}
         return Action.RECALL, {"recall_count": row.recall_count + 1, "called_at": now}
 
-    return _act(ctx, ticket_id, actor, values)
+    return _act(ctx, ticket_id, actor, values, role=role)
 
 
-def start(ctx: Turnos, ticket_id: int, *, actor: str) -> TicketView:
+def start(ctx: Turnos, ticket_id: int, *, actor: str, role: str | None = None) -> TicketView:
     """The citizen arrived at the counter: service begins."""
-    return _act(ctx, ticket_id, actor, lambda row, now: (Action.START, {"started_at": now}))
+    return _act(
+        ctx, ticket_id, actor, lambda row, now: (Action.START, {"started_at": now}), role=role
+    )
 
 
-def complete(ctx: Turnos, ticket_id: int, *, actor: str, outcome: Outcome,
-             folio: str | None = None, note: str | None = None) -> TicketView:
+def complete(
+    ctx: Turnos,
+    ticket_id: int,
+    *,
+    actor: str,
+    role: str | None = None,
+    outcome: Outcome,
+    folio: str | None = None,
+    note: str | None = None,
+) -> TicketView:
     """Service finished with an outcome, and optionally the procedure's folio and a note."""
-    return _act(ctx, ticket_id, actor, lambda row, now: (
-        Action.COMPLETE,
-        {"finished_at": now, "outcome": outcome.value, "folio": folio, "note": note},
-    ), extra={"outcome": outcome.value})
+    return _act(
+        ctx,
+        ticket_id,
+        actor,
+        lambda row, now: (
+            Action.COMPLETE,
+            {"finished_at": now, "outcome": outcome.value, "folio": folio, "note": note},
+        ),
+        extra={"outcome": outcome.value},
+        role=role,
+    )
 
 
-def no_show(ctx: Turnos, ticket_id: int, *, actor: str) -> TicketView:
+def no_show(ctx: Turnos, ticket_id: int, *, actor: str, role: str | None = None) -> TicketView:
     """The citizen did not come after being called (and recalled as configured)."""
     needed = ctx.config.rules.no_show_after_recalls
 
@@ -147,17 +187,26 @@ def no_show(ctx: Turnos, ticket_id: int, *, actor: str) -> TicketView:
             )
         return Action.NO_SHOW, {"finished_at": now}
 
-    return _act(ctx, ticket_id, actor, values)
+    return _act(ctx, ticket_id, actor, values, role=role)
 
 
-def cancel(ctx: Turnos, ticket_id: int, *, actor: str, reason: str | None = None) -> TicketView:
+def cancel(
+    ctx: Turnos, ticket_id: int, *, actor: str, role: str | None = None, reason: str | None = None
+) -> TicketView:
     """The citizen gave up, or staff withdrew the ticket."""
-    return _act(ctx, ticket_id, actor,
-                lambda row, now: (Action.CANCEL, {"finished_at": now, "note": reason or row.note}),
-                extra={"reason": reason})
+    return _act(
+        ctx,
+        ticket_id,
+        actor,
+        lambda row, now: (Action.CANCEL, {"finished_at": now, "note": reason or row.note}),
+        extra={"reason": reason},
+        role=role,
+    )
 
 
-def transfer(ctx: Turnos, ticket_id: int, target: Transfer, *, actor: str) -> TicketView:
+def transfer(
+    ctx: Turnos, ticket_id: int, target: Transfer, *, actor: str, role: str | None = None
+) -> TicketView:
     """Send a called or serving ticket to another service's queue or to one counter."""
     if target.service is None and target.counter is None:
         raise InvalidRequest("say which service or counter to transfer to", code="no_target")
@@ -186,17 +235,33 @@ def transfer(ctx: Turnos, ticket_id: int, target: Transfer, *, actor: str) -> Ti
             "transfer_count": row.transfer_count + 1,
         }
 
-    return _act(ctx, ticket_id, actor, values, extra={
-        "from_service": None, "to_service": target.service, "to_counter": target.counter,
-        "placement": placement.value, "reason": target.reason,
-    })
+    return _act(
+        ctx,
+        ticket_id,
+        actor,
+        values,
+        extra={
+            "from_service": None,
+            "to_service": target.service,
+            "to_counter": target.counter,
+            "placement": placement.value,
+            "reason": target.reason,
+        },
+        role=role,
+    )
 
 
 # --- shared machinery -----------------------------------------------------------------------
 
-def _act(ctx: Turnos, ticket_id: int, actor: str,
-         values: Callable[[Row, dt.datetime], tuple[Action, dict[str, Any]]],
-         extra: dict[str, Any] | None = None) -> TicketView:
+
+def _act(
+    ctx: Turnos,
+    ticket_id: int,
+    actor: str,
+    values: Callable[[Row, dt.datetime], tuple[Action, dict[str, Any]]],
+    extra: dict[str, Any] | None = None,
+    role: str | None = None,
+) -> TicketView:
     now = ctx.clock.now()
     with ctx.db.write() as conn:
         row = load_ticket(conn, ticket_id, for_update=True)
@@ -207,8 +272,17 @@ def _act(ctx: Turnos, ticket_id: int, actor: str,
         if action is Action.TRANSFER:
             payload_extra["from_service"] = row.service_code
             payload_extra["from_counter"] = row.counter_id
-        ticket, published = _move(conn, row, action, now=now, actor=actor,
-                                  counter=row.counter_id, values=changes, extra=payload_extra)
+        ticket, published = _move(
+            conn,
+            row,
+            action,
+            now=now,
+            actor=actor,
+            counter=row.counter_id,
+            values=changes,
+            extra=payload_extra,
+            role=role,
+        )
     ctx.sink.publish(published)
     return ticket
 
@@ -224,22 +298,53 @@ _EVENT_TYPES = {
 }
 
 
-def _move(conn: Connection, row: Row, action: Action, *, now: dt.datetime, actor: str,
-          counter: str | None, values: dict[str, Any],
-          extra: dict[str, Any] | None = None) -> tuple[TicketView, list[events.PublishedEvent]]:
+def _move(
+    conn: Connection,
+    row: Row,
+    action: Action,
+    *,
+    now: dt.datetime,
+    actor: str,
+    role: str | None = None,
+    counter: str | None,
+    values: dict[str, Any],
+    extra: dict[str, Any] | None = None,
+) -> tuple[TicketView, list[events.PublishedEvent]]:
     """Apply one legal transition to `row` and log it; IllegalTransition otherwise."""
     status = next_status(TicketStatus(row.status), action)
     # The SET clause is the keys of the parameters: status plus whatever `values` names.
-    updated = conn.execute(_UPDATE_TICKET,
-                           {"ticket_id_": row.id, "status": status.value, **values}).one()
+    updated = conn.execute(
+        _UPDATE_TICKET, {"ticket_id_": row.id, "status": status.value, **values}
+    ).one()
     ticket = ticket_view(updated, position=waiting_position(conn, updated))
     payload = ticket.event_payload()
     if extra:
         payload.update(extra)
-    published = events.append(conn, [events.EventDraft(
-        type=_EVENT_TYPES[action], at=now, ticket_id=row.id, service_code=updated.service_code,
-        counter_id=counter, actor=actor, payload=payload,
-    )])
+    published = events.append(
+        conn,
+        [
+            events.EventDraft(
+                type=_EVENT_TYPES[action],
+                at=now,
+                ticket_id=row.id,
+                service_code=updated.service_code,
+                counter_id=counter,
+                actor=actor,
+                payload=payload,
+            )
+        ],
+    )
+    details = {k: v for k, v in (extra or {}).items() if isinstance(v, str | int | bool)}
+    audit.record(
+        conn,
+        actor=actor,
+        role=role,
+        action=_EVENT_TYPES[action],
+        target=row.number,
+        counter_id=counter,
+        details={"ticket_id": row.id, **details},
+        now=now,
+    )
     return ticket, published
 
 
@@ -260,8 +365,9 @@ def _counter_config(ctx: Turnos, counter_id: str):
         raise NotFound(f"there is no counter '{counter_id}'", code="unknown_counter") from None
 
 
-def _lock_open_counter(conn: Connection, counter_id: str,
-                       services: tuple[str, ...]) -> policy.CounterState:
+def _lock_open_counter(
+    conn: Connection, counter_id: str, services: tuple[str, ...]
+) -> policy.CounterState:
     row = conn.execute(_LOCK_COUNTER, {"counter": counter_id}).first()
     if row is None:
         raise NotFound(f"there is no counter '{counter_id}'", code="unknown_counter")
@@ -278,8 +384,13 @@ def _ensure_free(conn: Connection, counter_id: str) -> None:
         )
 
 
-def _queue_heads(conn: Connection, counter_id: str, services: tuple[str, ...], today: dt.date,
-                 excluded: list[int]) -> list[policy.QueuedTicket]:
+def _queue_heads(
+    conn: Connection,
+    counter_id: str,
+    services: tuple[str, ...],
+    today: dt.date,
+    excluded: list[int],
+) -> list[policy.QueuedTicket]:
     """The oldest ticket of each (service, class, front, target) group this counter may call.
 
     The policy only ever compares group heads, so this reads a handful of rows however long
@@ -297,8 +408,9 @@ def _queue_heads(conn: Connection, counter_id: str, services: tuple[str, ...], t
         if head is None or (row.queued_at, row.id) < (head.queued_at, head.id):
             heads[group] = row
     return [
-        policy.QueuedTicket(r.id, r.service_code, r.preferential, r.front, r.queued_at,
-                            r.target_counter_id)
+        policy.QueuedTicket(
+            r.id, r.service_code, r.preferential, r.front, r.queued_at, r.target_counter_id
+        )
         for r in heads.values()
     ]
 
@@ -333,12 +445,9 @@ _TAKE = (
 )
 # "ticket_id_": a bound parameter may not share its name with a column of the UPDATE.
 _UPDATE_TICKET = (
-    update(Ticket.__table__)
-    .where(T.id == bindparam("ticket_id_"))
-    .returning(*Ticket.__table__.c)
+    update(Ticket.__table__).where(T.id == bindparam("ticket_id_")).returning(*Ticket.__table__.c)
 )
-_HEAD_COLUMNS = (T.id, T.service_code, T.preferential, T.front, T.queued_at,
-                 T.target_counter_id)
+_HEAD_COLUMNS = (T.id, T.service_code, T.preferential, T.front, T.queued_at, T.target_counter_id)
 
 
 @functools.cache
@@ -346,17 +455,21 @@ def _heads_statement(service_count: int, excluding: bool):
     """The queue-heads query for a counter serving `service_count` services."""
 
     def waiting_today(*conditions):
-        where = [T.status == TicketStatus.WAITING.value, T.day == bindparam("today"),
-                 *conditions]
+        where = [T.status == TicketStatus.WAITING.value, T.day == bindparam("today"), *conditions]
         if excluding:
             where.append(T.id.not_in(bindparam("excluded", expanding=True)))
         return where
 
     heads = [
         select(*_HEAD_COLUMNS)
-        .where(*waiting_today(T.service_code == bindparam(f"service_{i}"),
-                              T.target_counter_id.is_(None),
-                              T.preferential == preferential, T.front == front))
+        .where(
+            *waiting_today(
+                T.service_code == bindparam(f"service_{i}"),
+                T.target_counter_id.is_(None),
+                T.preferential == preferential,
+                T.front == front,
+            )
+        )
         .order_by(T.queued_at, T.id)
         .limit(1)
         .subquery()

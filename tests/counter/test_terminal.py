@@ -99,3 +99,29 @@ def test_a_transfer_from_the_terminal_frees_the_counter(clerk: Browser, client, 
     assert state["ticket"] is None
     moved = client.get(f"/api/v1/tickets/{ticket['id']}", headers=auth("staff")).get_json()
     assert (moved["service"], moved["status"]) == ("MATRI", "waiting")
+
+
+def test_every_counter_action_lands_in_the_audit_log_with_who_and_where(
+    clerk: Browser, client, auth: Auth, ctx
+):
+    from sqlalchemy import select
+
+    from server.auth import audit
+    from server.models import AuditEntry
+
+    _issue(client, auth)
+    _post(clerk, "/counter/V17/call-next")
+    _post(clerk, "/counter/V17/ticket/start")
+    _post(clerk, "/counter/V17/ticket/complete", {"outcome": "follow_up"})
+    with ctx.db.read() as conn:
+        entries = conn.execute(
+            select(AuditEntry.actor, AuditEntry.role, AuditEntry.action, AuditEntry.target,
+                   AuditEntry.counter_id).where(AuditEntry.action.like("ticket.%"))
+            .order_by(AuditEntry.seq)
+        ).all()
+    assert [tuple(e) for e in entries] == [
+        ("lucia", "counter", "ticket.called", "A-001", "V17"),
+        ("lucia", "counter", "ticket.started", "A-001", "V17"),
+        ("lucia", "counter", "ticket.completed", "A-001", "V17"),
+    ]
+    assert audit.verify(ctx) == []
