@@ -75,16 +75,7 @@ def call_next(
         conn.execute(
             _SET_STREAK, {"counter": counter_id, "streak": after.regular_since_preferential}
         )
-        ticket, published = _move(
-            conn,
-            row,
-            Action.CALL,
-            now=now,
-            actor=actor,
-            counter=counter_id,
-            values=_call_values(row, counter_id, now),
-            role=role,
-        )
+        ticket, published = _call(conn, row, counter_id, now=now, actor=actor, role=role)
     ctx.sink.publish(published)
     return ticket
 
@@ -119,16 +110,7 @@ def call_number(
             )
         if row.target_counter_id not in (None, counter_id):
             raise NotServedHere(f"ticket {row.number} was sent to another counter")
-        ticket, published = _move(
-            conn,
-            row,
-            Action.CALL,
-            now=now,
-            actor=actor,
-            counter=counter_id,
-            values=_call_values(row, counter_id, now),
-            role=role,
-        )
+        ticket, published = _call(conn, row, counter_id, now=now, actor=actor, role=role)
     ctx.sink.publish(published)
     return ticket
 
@@ -346,6 +328,15 @@ def _move(
         now=now,
     )
     return ticket, published
+
+
+def _call(
+    conn: Connection, row: Row, counter_id: str, *, now: dt.datetime, actor: str,
+    role: str | None,
+) -> tuple[TicketView, list[events.PublishedEvent]]:
+    """Hand `row` to the counter: the common end of call-next and call-by-number."""
+    return _move(conn, row, Action.CALL, now=now, actor=actor, counter=counter_id,
+                 values=_call_values(row, counter_id, now), role=role)
 
 
 def _call_values(row: Row, counter_id: str, now: dt.datetime) -> dict[str, Any]:
