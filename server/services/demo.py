@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import secrets
 import uuid
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from server.models import ApiToken, Ticket
 from server.services import issuing, tokens
 
 DEMO_TOKENS_FILE = Path("instance") / "demo-tokens.txt"
+DEMO_ACCOUNTS_FILE = Path("instance") / "demo-accounts.txt"
 
 
 def load_demo(ctx: Turnos, *, tickets: int = 40, seed: int = 7) -> list[str]:
@@ -21,7 +23,7 @@ def load_demo(ctx: Turnos, *, tickets: int = 40, seed: int = 7) -> list[str]:
 
     Returns what was done, one line each, for the CLI to print.
     """
-    done = _ensure_tokens(ctx)
+    done = _ensure_tokens(ctx) + _ensure_accounts(ctx)
     today = service_day(ctx.clock.now(), ctx.config.timezone)
     with ctx.db.read() as conn:
         existing = conn.execute(
@@ -57,3 +59,33 @@ def _ensure_tokens(ctx: Turnos) -> list[str]:
         for name, role, secret in created:
             out.write(f"{name}\t{role}\t{secret}\n")
     return [f"created {len(created)} demo tokens in {DEMO_TOKENS_FILE}"]
+
+
+def _ensure_accounts(ctx: Turnos) -> list[str]:
+    """A sign-in for each role, and a clerk per agency, with random passwords saved under
+    instance/ (never a fixed demo password: a demo left running is still a server)."""
+    from server.auth import accounts
+
+    wanted = [("admin", "Administración", "admin", None),
+              ("gerente", "Gerencia del CSA", "manager", None),
+              ("orientacion", "Orientación", "orientation", None)]
+    wanted += [(f"{a.id}-1", f"Ventanilla de {a.name}", "counter", a.id)
+               for a in ctx.config.agencies]
+    have = {a.username for a in accounts.list_accounts(ctx)}
+    created = []
+    for username, name, role, agency in wanted:
+        if username in have:
+            continue
+        password = secrets.token_urlsafe(12)
+        accounts.create_account(ctx, username=username, display_name=name, role=role,
+                                agency_id=agency, password=password, actor=accounts.CLI)
+        created.append((username, role, password))
+    if not created:
+        return [f"demo staff accounts exist (see {DEMO_ACCOUNTS_FILE})"]
+    DEMO_ACCOUNTS_FILE.parent.mkdir(parents=True, exist_ok=True)
+    with DEMO_ACCOUNTS_FILE.open("a", encoding="utf-8") as out:
+        DEMO_ACCOUNTS_FILE.chmod(0o600)
+        for username, role, password in created:
+            out.write(f"{username}\t{role}\t{password}\n")
+    return [f"created {len(created)} demo staff accounts in {DEMO_ACCOUNTS_FILE} "
+            f"(sign in at /login)"]

@@ -76,5 +76,8 @@ def test_demo_data_is_loaded_once(tmp_path: Path):
     assert "issued 40 demo tickets" in first
     tokens = (tmp_path / "instance" / "demo-tokens.txt").read_text().splitlines()
     assert {line.split("\t")[1] for line in tokens} == {"admin", "staff", "kiosk", "display"}
+    staff = (tmp_path / "instance" / "demo-accounts.txt").read_text().splitlines()
+    roles = {line.split("\t")[0]: line.split("\t")[1] for line in staff}
+    assert roles["admin"] == "admin" and roles["rc-1"] == "counter"
     again = turnos("demo", database_url=database_url, cwd=tmp_path)
     assert "none added" in again
