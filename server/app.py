@@ -9,6 +9,7 @@ from flask_socketio import SocketIO
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from counter import bp as counter_bp
+from counter import orientation
 from kiosk import bp as kiosk_bp
 from kiosk import follow_bp
 from server import i18n, pages, sockets
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(staff_auth.bp)
     app.register_blueprint(staff_admin.bp)
     app.register_blueprint(counter_bp)
+    app.register_blueprint(orientation.bp)
     sockets.register(socketio, extensions)
     if settings.start_hub:
         hub.start()

@@ -15,7 +15,7 @@ bp = Blueprint("auth", __name__)
 
 # Where each role lands after signing in when no page asked for it.
 LANDING = {"admin": "admin.staff_list", "counter": "counter.choose_counter",
-           "manager": "counter.choose_counter"}
+           "manager": "counter.choose_counter", "orientation": "orientation.tablet"}
 DEFAULT_LANDING = "pages.start_page"
 
 

@@ -50,6 +50,8 @@ ALLOWED = {
     ("POST", "/admin/staff/{user_id}/password"): {"admin"},
     ("GET", "/admin/audit"): {"admin"},
     ("GET", "/counter/"): COUNTER_STAFF,
+    ("GET", "/orientation/"): {"orientation", "manager", "admin"},
+    ("POST", "/orientation/tickets"): {"orientation", "manager", "admin"},
     **{route: COUNTER_STAFF for route in COUNTER_ROUTES},
 }
 # Routes that act on one counter: counter staff of another agency get a 403 there too.
