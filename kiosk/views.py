@@ -66,7 +66,7 @@ def issue_ticket(kiosk_id: str, principal: Principal):
         raise ApiError(404, "unknown_service", "this kiosk does not offer that service")
     entry = next(b for b in board.service_board(ctx()) if b.service == code)
     if not entry.availability.open:
-        raise ServiceClosed(_closed_text(entry.availability))
+        raise ServiceClosed(closed_text(entry.availability))
     result = issuing.issue_ticket(
         ctx(),
         issuing.IssueRequest(code, preferential, printer=kiosk.printer,
@@ -164,12 +164,13 @@ def _state(kiosk: Kiosk) -> dict[str, Any]:
             "waiting": entry.waiting,
             "estimated_wait_minutes": entry.estimated_wait_minutes,
             "open": entry.availability.open,
-            "closed_text": None if entry.availability.open else _closed_text(entry.availability),
+            "closed_text": None if entry.availability.open else closed_text(entry.availability),
         }
     return {"services": services}
 
 
-def _closed_text(availability) -> str:
+def closed_text(availability) -> str:
+    """When a closed service opens again, in the reader's language."""
     if availability.reason is ClosedReason.NO_OPEN_COUNTER:
         return _("No counter is open right now")
     if availability.opens_at is None:
