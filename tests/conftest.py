@@ -24,6 +24,9 @@ DEMO_CONFIG = ROOT / "config.toml"
 # A Monday morning in the demo CSA (America/Mexico_City, UTC-6): the CSA is open.
 MONDAY_10AM = dt.datetime(2026, 11, 23, 16, 0, tzinfo=dt.UTC)
 
+# The session's Chromium (`browser`), shared by the kiosk's and the counter's browser tests.
+pytest_plugins = ["tests.support.browser"]
+
 
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[PostgresServer]:

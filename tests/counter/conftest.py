@@ -1,6 +1,6 @@
 """The counter terminal's fixtures: signed-in test clients (tests/auth) for its views, and
 for the browser tests a live server whose seeded database also holds two clerks' accounts,
-with the kiosk tests' live server, API client and Chromium."""
+with the kiosk tests' live server and API client (Chromium: tests/support/browser.py)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from tests.auth.conftest import new_browser  # noqa: F401  (a fixture, used by n
 from tests.kiosk.conftest import (  # noqa: F401  (fixtures, used by name)
     Seed,
     api,
-    browser,
     live_server,
     make_server,
     new_page,

@@ -7,7 +7,6 @@ clock shifted to a Monday morning so that the CSA is open whenever the tests run
 
 from __future__ import annotations
 
-import os
 import shutil
 import sqlite3
 from collections.abc import Callable, Iterator
@@ -18,16 +17,9 @@ from typing import Any
 import pytest
 import requests
 
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS  # noqa: F401  (`browser`: tests/conftest.py)
 from tests.support.live_server import LiveServer, turnos
 
-CHROMIUM = Path(os.environ.get("TURNOS_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
-    # A name that is not localhost, to open the kiosk from an insecure origin as a kiosk on
-    # the CSA's plain-http network would (see the test that uses it).
-    "--host-resolver-rules=MAP kiosk.csa.test 127.0.0.1",
-]
 # Monday 23 November 2026, 10:00 in the demo CSA (America/Mexico_City): open.
 MONDAY_10AM = "2026-11-23T16:00:00Z"
 KIOSK_ID = "kiosco-pa-1"  # upstairs: Registro Civil, RPP, SRE, SAT
@@ -112,19 +104,6 @@ def api(live_server: LiveServer, seed: Seed) -> Iterator[Api]:
     client = Api(live_server.url, seed.staff_token)
     yield client
     client.session.close()
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        raise RuntimeError(f"Chromium is not installed at {CHROMIUM}: "
-                           "run scripts/install-system-deps.sh or set TURNOS_CHROMIUM")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

@@ -24,11 +24,12 @@ def free_port() -> int:
 
 
 def turnos(*args: str, database_url: str, config: Path = ROOT / "config.toml",
-           cwd: Path | None = None, env: dict[str, str] | None = None) -> str:
-    """Run one `turnos` CLI command and return what it printed."""
+           cwd: Path | None = None, env: dict[str, str] | None = None,
+           input: str | None = None) -> str:
+    """Run one `turnos` CLI command (with `input` on its stdin) and return what it printed."""
     result = subprocess.run(
         [sys.executable, "-m", "server", *args], cwd=cwd or ROOT,
-        env=_env(database_url, config, env),
+        env=_env(database_url, config, env), input=input,
         check=True, capture_output=True, text=True, timeout=120,
     )
     return result.stdout
