@@ -45,6 +45,7 @@ from bench.kiosk_tap_to_ticket import (  # noqa: E402
     _machine,
     _percentile,
 )
+from bench.report import write_section  # noqa: E402
 from tests.support.live_server import LiveServer, turnos  # noqa: E402
 
 COUNTER, SERVICE = "V17", "ACTA"
@@ -140,7 +141,7 @@ def main() -> None:
     report = _report(samples, machine, args)
     print(report)
     if args.docs:
-        _write_section(args.docs, report)
+        write_section(args.docs, SECTION, report)
         print(f"\nwrote the section {SECTION!r} of {args.docs}")
 
 
@@ -262,19 +263,6 @@ def _report(samples: list[dict[str, float]], machine: dict[str, str],
         "",
     ])
 
-
-def _write_section(path: Path, section: str) -> None:
-    """Replace this benchmark's section of the Markdown file, or append it; nothing else."""
-    text = path.read_text() if path.exists() else "# Performance\n"
-    heading = f"## {SECTION}"
-    start = text.find(heading)
-    if start == -1:
-        text = text.rstrip("\n") + "\n\n" + section
-    else:
-        following = text.find("\n## ", start + len(heading))
-        end = len(text) if following == -1 else following + 1
-        text = text[:start] + section + ("\n" + text[end:] if following != -1 else "")
-    path.write_text(text.rstrip("\n") + "\n")
 
 
 if __name__ == "__main__":
