@@ -18,9 +18,16 @@ async function reload() {
   if (ticket.status === "called" && before !== "called" && navigator.vibrate) navigator.vibrate([400, 200, 400]);
 }
 
-function soon() {
+function soon(delay = 300) {
   clearTimeout(refresh);
-  refresh = setTimeout(reload, 300);
+  refresh = setTimeout(reload, delay);
+}
+
+// This ticket's own news (its call above all) is shown at once; other tickets of the service
+// only move it up the line, so those refreshes wait a moment and are taken together.
+function onEvent(name, message) {
+  const own = message?.ticket?.number === document.querySelector("[data-number]").textContent;
+  soon(own ? 0 : 300);
 }
 
 connectLive({
@@ -30,6 +37,6 @@ connectLive({
     document.querySelector("[data-live]").hidden = status === "offline";
     if (status === "live") soon();
   },
-  onSnapshot: soon,
-  onEvent: soon,
+  onSnapshot: () => soon(),
+  onEvent,
 });
