@@ -240,9 +240,9 @@ def _report(samples: list[dict[str, float]], machine: dict[str, str],
         "|---|---:|---:|---:|",
         *rows,
         "",
-        "- Most of the follow page's time is its own wait: it refreshes 300 ms after the last "
-        "live event (`soon()` in kiosk/static/follow.js, to coalesce bursts of queue events), "
-        "so the socket event itself arrives about 300 ms before the fetch starts.",
+        "- The follow page fetches its state as soon as an event about its own ticket arrives; "
+        "events about other tickets of the service are batched for 300 ms (kiosk/static/"
+        "follow.js), since they only move it up the line.",
         f"- Command: `{command.strip()}` ({args.warmup} warm-up calls not counted).",
         "- Set-up: a fresh, migrated SQLite file with a kiosk token, a staff token and one "
         "civil-registry clerk made with the CLI; `turnos serve` (the development server; "

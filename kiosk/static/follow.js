@@ -18,16 +18,18 @@ async function reload() {
   if (ticket.status === "called" && before !== "called" && navigator.vibrate) navigator.vibrate([400, 200, 400]);
 }
 
-function soon(delay = 300) {
+function soon() {
   clearTimeout(refresh);
-  refresh = setTimeout(reload, delay);
+  refresh = setTimeout(reload, 300);
 }
 
 // This ticket's own news (its call above all) is shown at once; other tickets of the service
 // only move it up the line, so those refreshes wait a moment and are taken together.
 function onEvent(name, message) {
   const own = message?.ticket?.number === document.querySelector("[data-number]").textContent;
-  soon(own ? 0 : 300);
+  if (!own) return soon();
+  clearTimeout(refresh);
+  reload();
 }
 
 connectLive({
@@ -37,6 +39,6 @@ connectLive({
     document.querySelector("[data-live]").hidden = status === "offline";
     if (status === "live") soon();
   },
-  onSnapshot: () => soon(),
+  onSnapshot: soon,
   onEvent,
 });
