@@ -50,11 +50,9 @@ class Database:
         self._group_commit: GroupCommit | None = None
         if self.is_sqlite:
             self.engine = _sqlite_engine(parsed, pool_size)
-            # SQLite has one writer at a time. Queueing writers on a lock in this process is
-            # fair and immediate; leaving it to SQLite's busy handler makes contenders sleep
-            # and retry, which collapses under load. busy_timeout still arbitrates between
-            # processes (the CLI next to a running server).
-            self._write_lock: threading.Lock | None = threading.Lock()
+            # SQLite has one writer at a time: writers queue in this process (GroupCommit)
+            # rather than in SQLite's busy handler, whose sleep-and-retry collapses under load.
+            # busy_timeout still arbitrates between processes (the CLI next to a server).
             self._group_commit = GroupCommit(self.engine)
         else:
             self.engine = create_engine(

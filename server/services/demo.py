@@ -53,11 +53,7 @@ def _ensure_tokens(ctx: Turnos) -> list[str]:
                for name, role in wanted if name not in have]
     if not created:
         return [f"demo tokens exist (see {DEMO_TOKENS_FILE})"]
-    DEMO_TOKENS_FILE.parent.mkdir(parents=True, exist_ok=True)
-    with DEMO_TOKENS_FILE.open("a", encoding="utf-8") as out:
-        DEMO_TOKENS_FILE.chmod(0o600)
-        for name, role, secret in created:
-            out.write(f"{name}\t{role}\t{secret}\n")
+    _append_secrets(DEMO_TOKENS_FILE, created)
     return [f"created {len(created)} demo tokens in {DEMO_TOKENS_FILE}"]
 
 
@@ -82,10 +78,15 @@ def _ensure_accounts(ctx: Turnos) -> list[str]:
         created.append((username, role, password))
     if not created:
         return [f"demo staff accounts exist (see {DEMO_ACCOUNTS_FILE})"]
-    DEMO_ACCOUNTS_FILE.parent.mkdir(parents=True, exist_ok=True)
-    with DEMO_ACCOUNTS_FILE.open("a", encoding="utf-8") as out:
-        DEMO_ACCOUNTS_FILE.chmod(0o600)
-        for username, role, password in created:
-            out.write(f"{username}\t{role}\t{password}\n")
+    _append_secrets(DEMO_ACCOUNTS_FILE, created)
     return [f"created {len(created)} demo staff accounts in {DEMO_ACCOUNTS_FILE} "
             f"(sign in at /login)"]
+
+
+def _append_secrets(path: Path, rows: list[tuple[str, str, str]]) -> None:
+    """Add `name  role  secret` lines to a file only its owner may read."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as out:
+        path.chmod(0o600)
+        for name, role, secret in rows:
+            out.write(f"{name}\t{role}\t{secret}\n")
