@@ -3,6 +3,7 @@
 from server.models.access import ApiToken, IdempotencyKey
 from server.models.base import Base
 from server.models.catalog import AgencyRow, CounterRow, ServiceRow
+from server.models.display import DisplayMessage
 from server.models.event import DailyNumber, Event, Sequence
 from server.models.printing import PrinterState, PrintJob
 from server.models.staff import AuditEntry, AuditHead, LoginAttempt, StaffSession, StaffUser
@@ -16,6 +17,7 @@ __all__ = [
     "Base",
     "CounterRow",
     "DailyNumber",
+    "DisplayMessage",
     "Event",
     "IdempotencyKey",
     "LoginAttempt",
