@@ -4,7 +4,9 @@
 set -euo pipefail
 
 # chromium: browser tests (Playwright drives the system browser; it never downloads one).
-packages=(postgresql wrk chromium fonts-dejavu-core)
+# espeak-ng: the hall display's offline voice. poppler-utils (pdfsig, pdftoppm) and zbar-tools
+# (zbarimg): checking signed receipts the way a citizen's tools would.
+packages=(postgresql wrk chromium fonts-dejavu-core espeak-ng poppler-utils zbar-tools)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \
