@@ -295,7 +295,9 @@ _SERVICE_KEYS = (
     "preferential",
 )
 _COUNTER_KEYS = ("id", "name", "agency", "services")
-_ZONE_KEYS = ("id", "name", "counters", "services")
+_ZONE_KEYS = ("id", "name", "counters", "services", "volume", "voice")
+# Announcements are Spanish sentences: the voice is a Spanish language tag.
+_SPANISH_TAG = re.compile(r"^es(-[A-Za-z0-9]{2,8})?$")
 _KIOSK_KEYS = ("id", "name", "agencies", "printer")
 
 
@@ -535,7 +537,12 @@ def _zone(t: _Table, counters: tuple[Counter, ...], services: tuple[Service, ...
         name=t.text("name"),
         counters=t.id_list("counters", [c.id for c in counters], "counter", non_empty=False),
         services=t.id_list("services", [s.code for s in services], "service", non_empty=False),
+        volume=t.integer("volume", 100, minimum=0, maximum=100),
+        voice=t.text("voice", "es-MX", max_length=20),
     )
+    if not _SPANISH_TAG.match(zone.voice):
+        raise _Invalid(t.at("voice"), f"must be a Spanish language tag such as 'es-MX', "
+                                      f"got {zone.voice!r}")
     if not zone.counters and not zone.services:
         raise _Invalid(t.path, "a zone must list some counters or services to show")
     return zone

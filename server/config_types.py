@@ -91,6 +91,11 @@ class DisplayZone:
     name: str
     counters: tuple[str, ...]
     services: tuple[str, ...]
+    # Loudness of the chime and the spoken call on this zone's displays, 0-100 (% of the TV's).
+    volume: int = 100
+    # Spanish language tag of the voice that announces calls ("es-MX", "es-US", "es-ES"...):
+    # the browser's voice for it, else the server's espeak-ng Spanish.
+    voice: str = "es-MX"
 
 
 class PrinterKind(StrEnum):

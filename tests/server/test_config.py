@@ -845,3 +845,35 @@ def test_the_line_locator_finds_arrays_written_inline():
     text = 'counters = [\n  { id = "V01" },\n]\n' + text
 
     assert locate(text, ("counters", 0, "id")) == 1
+
+
+def test_zones_announce_at_full_volume_in_mexican_spanish_unless_told_otherwise(tmp_path):
+    zone = _load(tmp_path, MINIMAL).zone("z1")
+
+    assert (zone.volume, zone.voice) == (100, "es-MX")
+
+
+def test_a_zone_sets_its_announcement_volume_and_voice(tmp_path):
+    text = _edit(MINIMAL, 'name = "Planta alta"\n',
+                 'name = "Planta alta"\nvolume = 40\nvoice = "es-ES"\n')
+
+    zone = _load(tmp_path, text).zone("z2")
+
+    assert (zone.volume, zone.voice) == (40, "es-ES")
+
+
+@pytest.mark.parametrize(("line", "message"), [
+    ("volume = 101", "must be between 0 and 100, got 101"),
+    ("volume = -1", "must be between 0 and 100, got -1"),
+    ('volume = "alto"', "expected an integer, got a string"),
+    ('voice = "en-US"', "must be a Spanish language tag such as 'es-MX', got 'en-US'"),
+    ('voice = "Paulina"', "must be a Spanish language tag"),
+])
+def test_a_bad_zone_volume_or_voice_names_the_file_line_and_key(tmp_path, line, message):
+    text = _edit(MINIMAL, 'name = "Planta alta"\n', f'name = "Planta alta"\n{line}\n')
+
+    error = _error(tmp_path, text)
+
+    assert error.key == f"zones[1].{line.split(' ')[0]}"
+    assert message in error.message
+    assert error.line == _line_of(text, line)
