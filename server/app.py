@@ -24,10 +24,11 @@ from server.db import Database
 from server.extensions import Extensions, init_app
 from server.migrate import upgrade
 from server.realtime import Hub
-from server.services import print_worker
+from server.services import print_worker, receipt_worker
 from server.services.catalog import sync_catalog
 from server.services.tokens import TokenChecker
 from server.settings import Settings
+from server.verify import bp as verify_bp
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -79,8 +80,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(staff_admin.bp)
     app.register_blueprint(counter_bp)
     app.register_blueprint(orientation.bp)
+    app.register_blueprint(verify_bp)
     sockets.register(socketio, extensions)
     if settings.start_hub:
         hub.start()
     print_worker.install(app, ctx, socketio, start=settings.start_hub)
+    receipt_worker.install(app, ctx, socketio, start=settings.start_hub)
     return app

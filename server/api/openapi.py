@@ -17,9 +17,12 @@ from server.api import bp
 from server.api.auth import ANY, ISSUERS, STAFF
 from server.api.tickets import IDEMPOTENCY_KEY, TICKET_ID_MAX
 from server.config_types import PrinterKind, TransferPlacement
+from server.domain.receipt_folio import PATTERN as FOLIO_PATTERN
 from server.domain.tickets import Outcome, TicketStatus
 from server.models.catalog import COUNTER_STATES
+from server.models.receipt import RECEIPT_STATUSES
 from server.services.issuing import PREFERENTIAL_REASONS
+from server.services.receipts import MAX_UPLOAD_BYTES
 
 Schema = dict[str, Any]
 
@@ -55,6 +58,7 @@ def document() -> dict[str, Any]:
             {"name": "catalog", "description": "Public, read-only facts about the CSA."},
             {"name": "printers", "description": "Ticket printers and their print jobs."},
             {"name": "counters", "description": "Counters opening, pausing and closing."},
+            {"name": "receipts", "description": "Citizens' signed receipts, checked by anyone."},
         ],
         "paths": _paths(),
         "components": {
@@ -176,6 +180,7 @@ def _paths() -> dict[str, Any]:
             ok={"200": _json("The printers, in config order.", "PrinterList")},
             errors={},
         )},
+        **_receipt_paths(),
         "/openapi.json": {"get": _public(
             "getOpenApi", "This document.", None)},
         "/healthz": {
@@ -183,6 +188,45 @@ def _paths() -> dict[str, Any]:
             "get": _public("healthCheck", "The server is up and its database answers.",
                            "Health"),
         },
+    }
+
+
+def _receipt_paths() -> dict[str, Any]:
+    """Public: a folio is an unguessable 80-bit secret, and a PDF speaks for itself."""
+    folio = {"name": "folio", "in": "path", "required": True,
+             "description": "The receipt folio, as printed (dashes and case do not matter).",
+             "schema": {"type": "string", "minLength": 1, "examples": ["R7K2-9QXM-4TPD-H3WN"]}}
+    upload = {"type": "object", "required": ["file"],
+              "properties": {"file": {"type": "string", "contentMediaType": "application/pdf"}}}
+    return {
+        "/receipts/{folio}": {"parameters": [folio], "get": {
+            "operationId": "getReceipt", "summary": "A receipt: its state, contents and signer.",
+            "description": "`status` is `valid` when the stored PDF's signature verifies and "
+                           "the file still has its recorded SHA-256; `pending` while it is "
+                           "being signed; `expired` once the retention period deleted it "
+                           "(contents are then no longer shown). Public.",
+            "tags": ["receipts"], "security": [],
+            "responses": {"200": _json("The receipt.", "Receipt"),
+                          "404": _error(404, ["not_found"])},
+        }},
+        "/receipts/verify": {"post": {
+            "operationId": "verifyReceiptPdf", "summary": "Check an uploaded receipt PDF.",
+            "description": "The signature is verified against the CSA's trust roots; when the "
+                           "PDF names a receipt folio, `stored` compares it with the file this "
+                           "server keeps under that folio. Send multipart/form-data (field "
+                           "`file`) or an application/pdf body, at most "
+                           f"{MAX_UPLOAD_BYTES // (1024 * 1024)} MB. Public.",
+            "tags": ["receipts"], "security": [],
+            "requestBody": {"required": True, "content": {
+                "multipart/form-data": {"schema": upload},
+                "application/pdf": {"schema": {"type": "string",
+                                               "contentMediaType": "application/pdf"}},
+            }},
+            "responses": {"200": _json("The verdict.", "ReceiptCheck"),
+                          "413": _error(413, ["too_large"]),
+                          "415": _error(415, ["unsupported_media_type"]),
+                          "422": _error(422, ["missing_file", "empty_file"])},
+        }},
     }
 
 
@@ -252,6 +296,7 @@ _ERROR_TITLES = {
     401: "No valid bearer token.",
     403: "This caller may not do this.",
     404: "Not found.",
+    413: "The upload is too large.",
     409: "The ticket or counter is not in a state that allows this.",
     415: "The body is not application/json.",
     422: "A field is missing, unknown or invalid.",
@@ -405,8 +450,59 @@ def _schemas() -> dict[str, Any]:
                       reason=_text(500)),
             "anyOf": [{"required": ["service"]}, {"required": ["counter"]}],
         },
+        **_receipt_schemas(),
         "EmptyBody": {"type": "object", "additionalProperties": False,
                       "description": "No body, or an empty JSON object."},
+    }
+
+
+def _receipt_schemas() -> dict[str, Any]:
+    text = {"type": "string"}
+    moment = {"type": "string", "format": "date-time"}
+    verdicts = ["valid", "tampered", "untrusted", "unsigned", "unreadable"]
+    record = {
+        "folio": {"type": "string", "pattern": FOLIO_PATTERN},
+        "stored_status": {"type": "string", "enum": list(RECEIPT_STATUSES),
+                          "description": "The signing job: pending, signed, failed, expired."},
+        "verify_url": {"type": "string", "format": "uri"},
+        "download_url": _nullable({"type": "string", "format": "uri"}),
+        "signed_at": _nullable(moment),
+        "expires_at": {**moment, "description": "When the stored PDF is (or was) deleted."},
+        "sha256": _nullable({"type": "string", "pattern": "^[0-9a-f]{64}$"}),
+    }
+    result = {
+        "status": {"type": "string", "enum": verdicts},
+        "message": text,
+        "signer": _nullable(text),
+        "signed_at": _nullable(moment),
+        "level": _nullable({**text, "examples": ["B-B", "B-T", "B-LT"]}),
+        "receipt_folio": _nullable(text),
+    }
+    return {
+        "ReceiptRecord": _object(**record),
+        "Receipt": _object(
+            **record,
+            status={"type": "string",
+                    "enum": [*verdicts, *(s for s in RECEIPT_STATUSES if s != "signed")]},
+            contents={"anyOf": [_ref("ReceiptContents"), {"type": "null"}]},
+            signature={"anyOf": [_ref("VerificationResult"), {"type": "null"}]},
+        ),
+        "ReceiptContents": _object(
+            csa_name=text, agency_name=text, service=text, service_name=text,
+            ticket_number=text, counter_name=_nullable(text), staff_name=_nullable(text),
+            issued_at=moment, called_at=_nullable(moment), started_at=_nullable(moment),
+            completed_at=moment, outcome={"type": "string", "enum": [o.value for o in Outcome]},
+            procedure_folio=_nullable(text), note=_nullable(text),
+        ),
+        "VerificationResult": _object(**result),
+        "ReceiptCheck": _object(
+            **result,
+            stored={"type": ["string", "null"],
+                    "enum": ["identical", "different", "expired", "unknown", None],
+                    "description": "How the upload compares with the stored PDF of its folio; "
+                                   "null when it names no folio."},
+            receipt={"anyOf": [_ref("ReceiptRecord"), {"type": "null"}]},
+        ),
     }
 
 

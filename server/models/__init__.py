@@ -6,6 +6,7 @@ from server.models.catalog import AgencyRow, CounterRow, ServiceRow
 from server.models.display import DisplayMessage
 from server.models.event import DailyNumber, Event, Sequence
 from server.models.printing import PrinterState, PrintJob
+from server.models.receipt import Receipt
 from server.models.staff import AuditEntry, AuditHead, LoginAttempt, StaffSession, StaffUser
 from server.models.ticket import Ticket
 
@@ -23,6 +24,7 @@ __all__ = [
     "LoginAttempt",
     "PrintJob",
     "PrinterState",
+    "Receipt",
     "Sequence",
     "ServiceRow",
     "StaffSession",

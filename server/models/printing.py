@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from server.models.base import Base, UTCDateTime
 
-JOB_KINDS = ("ticket", "test")
+JOB_KINDS = ("ticket", "test", "slip")
 JOB_STATUSES = ("queued", "printing", "printed", "failed", "cancelled")
 PRINTER_STATUSES = ("online", "paper_near_end", "paper_out", "offline", "unknown")
 

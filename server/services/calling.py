@@ -32,7 +32,7 @@ from server.domain.errors import (
 from server.domain.numbering import parse_number, service_day
 from server.domain.tickets import Action, Outcome, TicketStatus, next_status
 from server.models import CounterRow, Ticket
-from server.services import events
+from server.services import events, receipts
 from server.services.views import TicketView, load_ticket, ticket_view, waiting_position
 
 T = Ticket.__table__.c
@@ -155,6 +155,9 @@ def complete(
         ),
         extra={"outcome": outcome.value},
         role=role,
+        # The receipt's signing job, in the same transaction; the signature comes later.
+        also=lambda conn, row, now: receipts.record_completion(
+            conn, ctx.config, row, now=now, actor=actor),
     )
 
 
@@ -243,6 +246,7 @@ def _act(
     values: Callable[[Row, dt.datetime], tuple[Action, dict[str, Any]]],
     extra: dict[str, Any] | None = None,
     role: str | None = None,
+    also: Callable[[Connection, Row, dt.datetime], object] | None = None,
 ) -> TicketView:
     now = ctx.clock.now()
     with ctx.db.write() as conn:
@@ -265,6 +269,8 @@ def _act(
             extra=payload_extra,
             role=role,
         )
+        if also is not None:
+            also(conn, row, now)
     ctx.sink.publish(published)
     return ticket
 
