@@ -20,12 +20,13 @@ import queue
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
 from flask_socketio import SocketIO, join_room
 
+from server.config_types import CsaConfig
 from server.context import Turnos
 from server.services import daily, queries
 from server.services import events as event_log
@@ -45,6 +46,51 @@ GAP_WAIT_SECONDS = 0.5
 DAY_CLOSE_SECONDS = 60.0
 
 
+class RoomMap:
+    """Which rooms an event goes to, from tables built once from the CSA configuration.
+
+    An event goes to the whole CSA; to its service, that service's agency and the zones that
+    show the service; to every counter it involves, that counter's agency and the zones that
+    show the counter; and to its ticket's room.
+    """
+
+    def __init__(self, config: CsaConfig) -> None:
+        self._services = {
+            s.code: frozenset({"csa", f"service:{s.code}", f"agency:{s.agency}",
+                               *(f"zone:{z.id}" for z in config.zones if s.code in z.services)})
+            for s in config.services
+        }
+        self._counters = {
+            c.id: frozenset({f"counter:{c.id}", f"agency:{c.agency}",
+                             *(f"zone:{z.id}" for z in config.zones if c.id in z.counters)})
+            for c in config.counters
+        }
+
+    def of_service(self, code: str) -> frozenset[str]:
+        """The rooms that show service `code` (and its queue count)."""
+        rooms = self._services.get(code)
+        return rooms if rooms is not None else frozenset({"csa", f"service:{code}"})
+
+    def of_counter(self, counter_id: str) -> frozenset[str]:
+        rooms = self._counters.get(counter_id)
+        return rooms if rooms is not None else frozenset({f"counter:{counter_id}"})
+
+    def of(self, event: PublishedEvent) -> frozenset[str]:
+        """Every room that receives `event`."""
+        payload = event.payload
+        rooms = set(self.of_service(event.service_code)) if event.service_code else {"csa"}
+        if payload.get("from_service"):
+            rooms |= self.of_service(payload["from_service"])
+        ticket = payload.get("ticket") or {}
+        for counter_id in (event.counter_id, payload.get("to_counter"),
+                           payload.get("from_counter"), ticket.get("counter")):
+            if counter_id:
+                rooms |= self.of_counter(counter_id)
+        if event.ticket_id is not None:
+            rooms.add(f"ticket:{event.ticket_id}")
+        return frozenset(rooms)
+
+
 class Hub:
     """Receives committed events and pushes them to Socket.IO rooms in seq order."""
 
@@ -61,6 +107,7 @@ class Hub:
         self._gap_since: float | None = None
         self._last_day_close = 0.0
         self._started = False
+        self._rooms = RoomMap(ctx.config)
         with ctx.db.read() as conn:
             self.dispatched = event_log.current_seq(conn)
 
@@ -138,7 +185,7 @@ class Hub:
     def _emit(self, event: PublishedEvent) -> None:
         self.dispatched = event.seq
         self._ring.append(event)
-        self._socketio.emit(event.type, event.message(), to=sorted(self.rooms_of(event)))
+        self._socketio.emit(event.type, event.message(), to=tuple(self._rooms.of(event)))
         self._dirty_services.add(event.service_code or "")
         if event.payload.get("from_service"):
             self._dirty_services.add(event.payload["from_service"])
@@ -153,51 +200,15 @@ class Hub:
         if not dirty:
             return
         stats = [asdict(s) for s in queries.queues(self._ctx) if s.service in dirty]
-        rooms = set()
+        rooms: set[str] = set()
         for code in dirty:
-            rooms |= self._service_rooms(code)
-        self._socketio.emit("queue.changed", {"seq": seq, "queues": stats}, to=sorted(rooms))
+            rooms |= self._rooms.of_service(code)
+        self._socketio.emit("queue.changed", {"seq": seq, "queues": stats}, to=tuple(rooms))
 
     # --- rooms --------------------------------------------------------------------------
 
-    def rooms_of(self, event: PublishedEvent) -> set[str]:
-        rooms = {"csa"}
-        counters = {event.counter_id, event.payload.get("to_counter"),
-                    event.payload.get("from_counter")}
-        ticket = event.payload.get("ticket") or {}
-        counters.add(ticket.get("counter"))
-        counters.discard(None)
-        for code in {event.service_code, event.payload.get("from_service")} - {None}:
-            rooms |= self._service_rooms(code, counters)
-        rooms |= {f"counter:{c}" for c in counters}
-        rooms |= self._counter_rooms(counters)
-        if event.ticket_id is not None:
-            rooms.add(f"ticket:{event.ticket_id}")
-        return rooms
-
-    def _counter_rooms(self, counters: Iterable[str]) -> set[str]:
-        """Agencies and zones of these counters: a counter that opens or closes shows there."""
-        config = self._ctx.config
-        rooms: set[str] = set()
-        for counter_id in counters:
-            try:
-                rooms.add(f"agency:{config.counter(counter_id).agency}")
-            except KeyError:
-                continue
-            rooms |= {f"zone:{z.id}" for z in config.zones if counter_id in z.counters}
-        return rooms
-
-    def _service_rooms(self, code: str, counters: Iterable[str] = ()) -> set[str]:
-        config = self._ctx.config
-        rooms = {"csa", f"service:{code}"}
-        try:
-            rooms.add(f"agency:{config.service(code).agency}")
-        except KeyError:
-            return rooms
-        for zone in config.zones:
-            if code in zone.services or any(c in zone.counters for c in counters):
-                rooms.add(f"zone:{zone.id}")
-        return rooms
+    def rooms_of(self, event: PublishedEvent) -> frozenset[str]:
+        return self._rooms.of(event)
 
     # --- subscribers --------------------------------------------------------------------
 

@@ -1,0 +1,494 @@
+"""Live push at scale: call-next to event arrival at 1,000 Socket.IO clients of one server.
+
+    python bench/push_fanout.py                      # print the figures
+    python bench/push_fanout.py --docs docs/performance.md
+
+It builds a fresh SQLite database in a temporary directory (`turnos db upgrade`, tokens from
+`turnos token create`), starts the production command (`gunicorn --worker-class gevent`, one
+worker, see README "Production"), issues a stock of waiting tickets, and then runs three
+phases against the same server, each `--duration` seconds at `--rate` calls per second:
+
+1. baseline: no Socket.IO client connected (call-next latency and server CPU without fan-out);
+2. mix: `--clients` WebSocket clients in the rooms the real pages join: kiosks and the start
+   page in `csa`, hall displays in their `zone:`, counter terminals in their `counter:` and
+   service rooms, and citizens' phones (the rest) following one ticket each (`ticket:` and its
+   `service:` room, as the follow page does);
+3. all: the worst case, every client in `csa`, so every client receives every event.
+
+The clients run in `--processes` separate processes (asyncio python-socketio clients, the
+websocket transport, permessage-deflate offered as browsers do) so the generator is not the
+server's bottleneck. A driver thread keeps a steady pace over the counters: complete the
+counter's previous ticket, call-next (timed), start the called ticket, issue one new ticket.
+Each client notes the CLOCK_MONOTONIC arrival of every event; the driver notes the moment each
+call-next request started. Latency = arrival - request start, for every `ticket.called` at
+every client that should get it. Events lost compares what each client received with what the
+event log says its rooms should have received. The server's CPU time (from /proc) and RSS are
+read around each phase. This is a benchmark, not a test: nothing here fails on a slow machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import importlib.metadata
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import defaultdict
+from contextlib import ExitStack
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+CONFIG = ROOT / "config.toml"
+# The production command (README "Production"), on a port of our own.
+GUNICORN = [sys.executable, "-m", "gunicorn", "--worker-class", "gevent", "--workers", "1",
+            "--worker-connections", "10000", "server.wsgi:app"]
+
+
+def main() -> None:
+    args = _arguments()
+    if args.worker:
+        asyncio.run(_client_worker(Path(args.worker[0]), Path(args.worker[1])))
+        return
+    import requests
+
+    from server.config import load_config
+    from tests.support.live_server import free_port, turnos
+
+    config = load_config(CONFIG)
+    with ExitStack() as stack:
+        workdir = Path(tempfile.mkdtemp(prefix="turnos-push-"))
+        stack.callback(shutil.rmtree, workdir, ignore_errors=True)
+        url = f"sqlite:///{workdir / 'turnos.sqlite'}"
+        turnos("db", "upgrade", database_url=url, config=CONFIG)
+        tokens = {role: turnos("token", "create", f"push-{role}", "--role", role,
+                               database_url=url, config=CONFIG).strip()
+                  for role in ("staff", "display", "kiosk")}
+        port = args.port or free_port()
+        base = f"http://127.0.0.1:{port}"
+        worker_pid = _serve(base, port, url, workdir, stack)
+        http = requests.Session()
+        http.headers["Authorization"] = f"Bearer {tokens['staff']}"
+        counters = [c.id for c in config.counters]
+        calls_per_phase = int(args.rate * args.duration)
+        stock = _issue_stock(http, base, config, counters, calls_per_phase * 3)
+        results: dict = {"machine": machine(), "settings": {
+            k: v for k, v in vars(args).items() if k not in ("worker", "docs")}}
+        run = Phase(base, http, url, counters, config, args, worker_pid, workdir)
+        results["baseline"] = run.measure("baseline", [])
+        results["mix"] = run.measure("mix", _mix(config, tokens, args.clients,
+                                                 _waiting(url, stock)))
+        results["all"] = run.measure("all", [{"rooms": ["csa"], "token": None}] * args.clients)
+    _print(results)
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
+    if args.docs:
+        from bench.report import write_section
+
+        write_section(Path(args.docs), "Live push at scale", _markdown(results))
+
+
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--clients", type=int, default=1000)
+    parser.add_argument("--processes", type=int, default=4, help="client processes")
+    parser.add_argument("--rate", type=float, default=10.0, help="call-next per second")
+    parser.add_argument("--duration", type=float, default=30.0, help="seconds per phase")
+    parser.add_argument("--no-deflate", dest="deflate", action="store_false",
+                        help="clients do not offer permessage-deflate (browsers do)")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--json", default=None, help="also write the results to this file")
+    parser.add_argument("--docs", default=None,
+                        help="write the 'Live push at scale' section of this Markdown file")
+    parser.add_argument("--worker", nargs=2, metavar=("SPEC", "OUT"), help=argparse.SUPPRESS)
+    return parser.parse_args()
+
+
+# --- server and data ------------------------------------------------------------------------
+
+def _serve(base: str, port: int, url: str, workdir: Path, stack: ExitStack) -> int:
+    """Start the production command; the pid of its (single) worker."""
+    import requests
+
+    env = {**os.environ, "TURNOS_CONFIG": str(CONFIG), "TURNOS_DATABASE_URL": url}
+    log = (workdir / "gunicorn.log").open("wb")
+    stack.callback(log.close)
+    server = subprocess.Popen([*GUNICORN, "--bind", f"127.0.0.1:{port}"], cwd=ROOT, env=env,
+                              stdout=log, stderr=subprocess.STDOUT)
+
+    def stop() -> None:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+    stack.callback(stop)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            sys.exit(f"gunicorn exited:\n{(workdir / 'gunicorn.log').read_text()}")
+        with contextlib.suppress(requests.RequestException):
+            if requests.get(f"{base}/healthz", timeout=2).status_code == 200:
+                workers = _children(server.pid)
+                if len(workers) == 1:
+                    return workers[0]
+        time.sleep(0.2)
+    sys.exit("gunicorn did not answer /healthz within 60 s")
+
+
+def _issue_stock(http, base: str, config, counters: list[str], calls: int) -> list[dict]:
+    """Enough waiting tickets for every counter's calls in all phases, issued over HTTP."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    per_counter = calls // len(counters) + 2
+    wanted: dict[str, int] = defaultdict(int)
+    for counter in config.counters:
+        wanted[counter.services[0]] += per_counter
+    services = [code for code, n in wanted.items() for _ in range(n)]
+    services += [s.code for s in config.services] * 10  # every service has some queue
+
+    def issue(code: str) -> dict:
+        response = http.post(f"{base}/api/v1/tickets", json={"service": code},
+                             headers={"Idempotency-Key": uuid.uuid4().hex})
+        response.raise_for_status()
+        return response.json()
+
+    with ThreadPoolExecutor(8) as pool:
+        return list(pool.map(issue, services))
+
+
+def _waiting(url: str, stock: list[dict]) -> list[dict]:
+    """Stock tickets still waiting, in the order they will be called within each service."""
+    from sqlalchemy import create_engine, select
+
+    from server.models import Ticket
+
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        waiting = set(conn.execute(select(Ticket.id).where(Ticket.status == "waiting"))
+                      .scalars())
+    engine.dispose()
+    return [t for t in stock if t["id"] in waiting]
+
+
+def _mix(config, tokens: dict[str, str], clients: int, waiting: list[dict]) -> list[dict]:
+    """The rooms real pages join: 10 kiosks, 10 displays, every counter, and phones."""
+    specs = [{"rooms": ["csa"], "token": tokens["kiosk"]} for _ in range(10)]
+    zones = [z.id for z in config.zones]
+    specs += [{"rooms": [f"zone:{zones[n % len(zones)]}"], "token": tokens["display"]}
+              for n in range(10)]
+    specs += [{"rooms": [f"counter:{c.id}", *(f"service:{s}" for s in c.services)],
+               "token": tokens["staff"]} for c in config.counters]
+    # Phones: the earliest waiting tickets of every service in turn, as they will be called.
+    by_service: dict[str, list[dict]] = defaultdict(list)
+    for ticket in waiting:
+        by_service[ticket["service"]].append(ticket)
+    order = [t for rank in range(max(map(len, by_service.values())))
+             for tickets in by_service.values() if rank < len(tickets)
+             for t in [tickets[rank]]]
+    for n in range(clients - len(specs)):
+        ticket = order[n % len(order)]
+        follow = ticket["follow_url"].rsplit("/", 1)[1]
+        specs.append({"rooms": [f"ticket:{follow}", f"service:{ticket['service']}"],
+                      "token": None, "ticket_id": ticket["id"]})
+    return specs[:clients]
+
+
+# --- one phase ------------------------------------------------------------------------------
+
+class Phase:
+    """Connect clients, drive calls at a steady pace, and collect what arrived where."""
+
+    def __init__(self, base, http, url, counters, config, args, worker_pid, workdir) -> None:
+        self.base, self.http, self.url = base, http, url
+        self.counters, self.config, self.args = counters, config, args
+        self.worker_pid, self.workdir = worker_pid, workdir
+        self.current: dict[str, int] = {}
+        self.issued = 0
+
+    def measure(self, name: str, specs: list[dict]) -> dict:
+        print(f"[{name}] connecting {len(specs)} clients", file=sys.stderr, flush=True)
+        workers = self._start_clients(name, specs)
+        connected_at = time.monotonic()
+        time.sleep(2)  # let the connection burst settle before reading memory and CPU
+        rss_idle = _rss(self.worker_pid)
+        seq0 = self._seq()
+        cpu0 = _cpu_seconds(self.worker_pid)
+        print(f"[{name}] driving {self.args.rate}/s for {self.args.duration}s",
+              file=sys.stderr, flush=True)
+        starts, latencies, statuses = self._drive()
+        time.sleep(2)  # the last calls' events are on their way
+        cpu = _cpu_seconds(self.worker_pid) - cpu0
+        seq1 = self._seq()
+        received = self._stop_clients(workers)
+        result = {
+            "clients": len(specs),
+            "connect_seconds": round(connected_at - workers[1], 1) if specs else 0,
+            "calls": len(starts),
+            "call_next_statuses": statuses,
+            "call_next_ms": _percentiles([x * 1000 for x in latencies]),
+            "server_cpu_seconds": round(cpu, 2),
+            "server_cpu_ms_per_call": round(cpu * 1000 / max(len(starts), 1), 1),
+            "rss_mib_connected": rss_idle,
+            "rss_mib_after": _rss(self.worker_pid),
+            "load_average": os.getloadavg()[0],
+        }
+        if specs:
+            result.update(self._deliveries(specs, received, starts, seq0, seq1))
+        print(f"[{name}] {json.dumps(result)}", file=sys.stderr, flush=True)
+        return result
+
+    def _start_clients(self, name: str, specs: list[dict]):
+        if not specs:
+            return ([], time.monotonic())
+        started = time.monotonic()
+        procs = []
+        share = -(-len(specs) // self.args.processes)
+        for n in range(self.args.processes):
+            part = [dict(s, index=share * n + i) for i, s in enumerate(specs[share * n:
+                                                                            share * (n + 1)])]
+            spec = self.workdir / f"{name}-{n}.json"
+            spec.write_text(json.dumps({"url": self.base, "clients": part,
+                                        "deflate": self.args.deflate}))
+            out = self.workdir / f"{name}-{n}.out.json"
+            procs.append((subprocess.Popen(
+                [sys.executable, __file__, "--worker", str(spec), str(out)],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True), out))
+        for proc, _ in procs:
+            line = proc.stdout.readline()
+            if not line.startswith("ready"):
+                sys.exit(f"a client process failed to connect: {line!r}")
+        return (procs, started)
+
+    def _stop_clients(self, workers) -> list[dict]:
+        procs, _ = workers
+        received: list[dict] = []
+        for proc, _ in procs:
+            proc.stdin.write("stop\n")
+            proc.stdin.flush()
+        for proc, out in procs:
+            proc.wait(timeout=120)
+            received += json.loads(out.read_text())
+        return sorted(received, key=lambda r: r["index"])
+
+    def _drive(self) -> tuple[dict[int, float], list[float], dict[str, int]]:
+        """Call-next at a steady pace; the monotonic start of each call by ticket id."""
+        period = 1 / self.args.rate
+        total = int(self.args.rate * self.args.duration)
+        starts: dict[int, float] = {}
+        latencies: list[float] = []
+        statuses: dict[str, int] = defaultdict(int)
+        services = [s.code for s in self.config.services]
+        begin = time.monotonic() + 0.1
+        for k in range(total):
+            delay = begin + k * period - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            counter = self.counters[k % len(self.counters)]
+            previous = self.current.pop(counter, None)
+            if previous is not None:
+                self._post(f"/api/v1/tickets/{previous}/complete")
+            start = time.monotonic()
+            response = self.http.post(f"{self.base}/api/v1/counters/{counter}/call-next")
+            end = time.monotonic()
+            statuses[str(response.status_code)] += 1
+            if response.status_code == 200:
+                ticket = response.json()["id"]
+                starts[ticket] = start
+                latencies.append(end - start)
+                self.current[counter] = ticket
+                self._post(f"/api/v1/tickets/{ticket}/start")
+            self.issued += 1
+            self.http.post(f"{self.base}/api/v1/tickets",
+                           json={"service": services[self.issued % len(services)]},
+                           headers={"Idempotency-Key": uuid.uuid4().hex}).raise_for_status()
+        return starts, latencies, dict(statuses)
+
+    def _post(self, path: str) -> None:
+        self.http.post(f"{self.base}{path}").raise_for_status()
+
+    def _seq(self) -> int:
+        from sqlalchemy import create_engine
+
+        from server.services import events
+
+        engine = create_engine(self.url)
+        with engine.connect() as conn:
+            seq = events.current_seq(conn)
+        engine.dispose()
+        return seq
+
+    def _deliveries(self, specs, received, starts, seq0, seq1) -> dict:
+        """Latency of every call at every client that should get it; lost and extra events."""
+        from sqlalchemy import create_engine
+
+        from server.realtime import RoomMap
+        from server.services import events
+
+        engine = create_engine(self.url)
+        with engine.connect() as conn:
+            log = events.since(conn, seq0, limit=1_000_000)
+        engine.dispose()
+        log = [e for e in log if e.seq <= seq1]
+        rooms_map = RoomMap(self.config)
+        event_rooms = {e.seq: rooms_map.of(e) for e in log}
+        called = {e.seq: e.ticket_id for e in log if e.type == "ticket.called"}
+        latencies: list[float] = []
+        lost = extra = duplicates = disordered = disconnects = 0
+        expected_total = 0
+        queue_rate = 0
+        for spec, got in zip(specs, received, strict=True):
+            rooms = {f"ticket:{spec['ticket_id']}" if r.startswith("ticket:") else r
+                     for r in spec["rooms"]}
+            expected = {seq for seq, where in event_rooms.items() if where & rooms}
+            seqs = [seq for seq, _ in got["events"] if seq0 < seq <= seq1]
+            expected_total += len(expected)
+            lost += len(expected - set(seqs))
+            extra += len(set(seqs) - expected)
+            duplicates += len(seqs) - len(set(seqs))
+            disordered += sum(1 for a, b in zip(seqs, seqs[1:], strict=False) if b <= a)
+            disconnects += got["disconnects"]
+            for seq, arrived in got["events"]:
+                if seq in called and called[seq] in starts:
+                    latencies.append((arrived - starts[called[seq]]) * 1000)
+            per_second: dict[int, int] = defaultdict(int)
+            for _, arrived in got["queue"]:
+                per_second[int(arrived)] += 1
+            queue_rate = max(queue_rate, max(per_second.values(), default=0))
+        return {
+            "events_in_log": len(log),
+            "deliveries_expected": expected_total,
+            "call_deliveries": len(latencies),
+            "latency_ms": _percentiles(latencies),
+            "lost": lost, "unexpected": extra, "duplicates": duplicates,
+            "out_of_order": disordered, "disconnects": disconnects,
+            "queue_changed_max_per_second_per_client": queue_rate,
+        }
+
+
+# --- the client processes -------------------------------------------------------------------
+
+async def _client_worker(spec_path: Path, out: Path) -> None:
+    """Connect this process' share of clients, report ready, record until told to stop."""
+    import socketio
+
+    spec = json.loads(spec_path.read_text())
+    gate = asyncio.Semaphore(20)
+    records: list[dict] = []
+    clients: list[socketio.AsyncClient] = []
+    extra = {"compress": 15} if spec["deflate"] else {}
+
+    async def connect(entry: dict) -> None:
+        record = {"index": entry["index"], "events": [], "queue": [], "disconnects": 0}
+        records.append(record)
+        client = socketio.AsyncClient(reconnection=False, websocket_extra_options=extra)
+        clients.append(client)
+
+        async def on_any(name, data=None):
+            arrived = time.monotonic()
+            if name == "queue.changed":
+                record["queue"].append((data["seq"], arrived))
+            elif name.startswith("ticket."):
+                record["events"].append((data["seq"], arrived))
+
+        def on_disconnect(*_args):
+            record["disconnects"] += 1
+
+        client.on("*", on_any)
+        client.on("disconnect", on_disconnect)
+        async with gate:
+            auth = {"token": entry["token"]} if entry["token"] else None
+            await client.connect(spec["url"], auth=auth, transports=["websocket"],
+                                 wait_timeout=60)
+            reply = await client.call("subscribe", {"rooms": entry["rooms"]}, timeout=60)
+            if not reply.get("ok"):
+                raise RuntimeError(f"subscribe refused: {reply}")
+
+    try:
+        await asyncio.gather(*(connect(entry) for entry in spec["clients"]))
+    except Exception as error:  # noqa: BLE001 - reported to the parent, which stops
+        print(f"error {error!r}", flush=True)
+        return
+    print("ready", flush=True)
+    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
+    # Copied before disconnecting: the disconnects below are ours, not the server's.
+    snapshot = [dict(r) for r in records]
+    out.write_text(json.dumps(snapshot))
+    await asyncio.gather(*(c.disconnect() for c in clients), return_exceptions=True)
+
+
+# --- measuring the server -------------------------------------------------------------------
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) == pid:
+                found.append(int(stat.parent.name))
+    return found
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _rss(pid: int) -> float:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return round(int(re.search(r"^VmRSS:\s*(\d+)", status, re.MULTILINE).group(1)) / 1024, 1)
+
+
+def _percentiles(values: list[float]) -> dict[str, float]:
+    if not values:
+        return {}
+    ordered = sorted(values)
+
+    def at(q: float) -> float:
+        return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 1)
+
+    return {"p50": round(statistics.median(ordered), 1), "p95": at(0.95), "p99": at(0.99),
+            "max": round(ordered[-1], 1)}
+
+
+def machine() -> dict:
+    cpuinfo = Path("/proc/cpuinfo").read_text()
+    model = re.search(r"^model name\s*:\s*(.*)$", cpuinfo, re.MULTILINE)
+    return {
+        "cpu": model.group(1) if model else platform.processor(),
+        "cores": os.cpu_count(),
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "packages": {name: importlib.metadata.version(name) for name in
+                     ("gunicorn", "gevent", "python-socketio", "python-engineio",
+                      "simple-websocket", "flask-socketio")},
+        "load_average_at_start": os.getloadavg()[0],
+    }
+
+
+# --- output ---------------------------------------------------------------------------------
+
+def _print(results: dict) -> None:
+    print(json.dumps(results, indent=2))
+
+
+def _markdown(results: dict) -> str:
+    return "## Live push at scale\n\n" + json.dumps(results, indent=2) + "\n"
+
+
+if __name__ == "__main__":
+    main()
