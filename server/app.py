@@ -10,6 +10,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from counter import bp as counter_bp
 from counter import orientation
+from display import bp as display_bp
+from display import manage_bp as displays_bp
 from kiosk import bp as kiosk_bp
 from kiosk import follow_bp
 from server import i18n, pages, sockets
@@ -80,6 +82,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(staff_admin.bp)
     app.register_blueprint(counter_bp)
     app.register_blueprint(orientation.bp)
+    app.register_blueprint(display_bp)
+    app.register_blueprint(displays_bp)
     app.register_blueprint(verify_bp)
     sockets.register(socketio, extensions)
     if settings.start_hub:

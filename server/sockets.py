@@ -90,8 +90,9 @@ def register(socketio: SocketIO, ext: Extensions) -> None:
     @socketio.on("connect")
     def on_connect(auth: Any = None):
         token = auth.get("token") if isinstance(auth, dict) else None
-        # Paired kiosks (and, later, displays) carry their token in an HttpOnly cookie.
-        token = token or request.cookies.get("turnos_device")
+        # Paired kiosks and hall displays carry their token in an HttpOnly cookie.
+        token = (token or request.cookies.get("turnos_device")
+                 or request.cookies.get("turnos_display"))
         listener = Listener()
         if token:
             principal = ext.tokens.principal(str(token))

@@ -3,8 +3,10 @@
 // client missed, or sends a "snapshot" when it missed too much.
 /* global io */
 
-export function connectLive({ rooms, token = null, onEvent, onSnapshot, onStatus }) {
-  let lastSeq = null;
+// `since`: the seq the page's server-rendered state was read at, so nothing in between is lost.
+export function connectLive({ rooms, token = null, since = null, onEvent, onSnapshot,
+                              onStatus }) {
+  let lastSeq = since;
   const socket = io({ auth: token ? { token } : {}, transports: ["websocket", "polling"] });
 
   function subscribe() {
