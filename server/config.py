@@ -36,6 +36,7 @@ from server.config_types import (
     PrinterKind,
     PrintingConfig,
     QueueRules,
+    ReceiptsConfig,
     SecurityConfig,
     Service,
     TransferPlacement,
@@ -282,7 +283,7 @@ def _array(
 
 _TOP_LEVEL = (
     "csa", "rules", "agencies", "services", "counters", "zones", "printers", "printing", "kiosks",
-    "security",
+    "security", "receipts",
 )
 _AGENCY_KEYS = ("id", "name", "order")
 _SERVICE_KEYS = (
@@ -322,6 +323,7 @@ def _build(data: dict[str, Any], base_dir: Path) -> CsaConfig:
     kiosks = _array(data, "kiosks", _KIOSK_KEYS, kiosk, "id", required=False)
     security = _security(root.table("security", _SECURITY_KEYS))
     return CsaConfig(
+    receipts = _receipts(root.table("receipts", _RECEIPTS_KEYS), base_dir)
         **csa,
         rules=rules,
         agencies=agencies,
@@ -333,6 +335,7 @@ def _build(data: dict[str, Any], base_dir: Path) -> CsaConfig:
         printing=printing,
         security=security,
     )
+        receipts=receipts,
 
 
 def _csa(csa: _Table) -> dict[str, Any]:
@@ -655,4 +658,76 @@ def _security(t: _Table) -> SecurityConfig:
         lockout_minutes=t.integer(
             "lockout_minutes", defaults.lockout_minutes, minimum=1, maximum=24 * 60
         ),
+    )
+
+
+_RECEIPTS_KEYS = (
+    "enabled", "pkcs12", "key", "certificates", "passphrase_env", "trust_roots", "crls",
+    "tsa_url", "embed_validation_data", "retention_days", "page_size", "show_staff_name",
+    "storage_dir",
+)
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _receipts(t: _Table, base_dir: Path) -> ReceiptsConfig:
+    """[receipts]; key files are resolved here but only read when a signer starts."""
+    defaults = ReceiptsConfig()
+    enabled = t.get("enabled", bool, defaults.enabled)
+
+    def path(key: str) -> str | None:
+        name = t.text(key, None, max_length=4096)
+        return None if name is None else str(base_dir / name)
+
+    def paths(key: str) -> tuple[str, ...]:
+        names = t.get(key, list, [])
+        for index, name in enumerate(names):
+            _expect((*t.at(key), index), name, str)
+            if not name.strip():
+                raise _Invalid((*t.at(key), index), "must not be empty")
+        return tuple(str(base_dir / name) for name in names)
+
+    pkcs12, key, certificates = path("pkcs12"), path("key"), paths("certificates")
+    if pkcs12 is not None and (key is not None or certificates):
+        raise _Invalid(t.at("key" if key is not None else "certificates"),
+                       "give either pkcs12 or key + certificates, not both")
+    if (key is None) != (not certificates):
+        missing = "certificates" if key is not None else "key"
+        raise _Invalid(t.at(missing), "key and certificates go together (PEM files)")
+    trust_roots = paths("trust_roots")
+    if enabled and pkcs12 is None and key is None:
+        raise _Invalid(t.at("enabled"), "signed receipts need pkcs12, or key and certificates")
+    if enabled and not trust_roots:
+        raise _Invalid(t.at("trust_roots"),
+                       "list the CA certificate(s) receipts are verified against")
+    passphrase_env = t.get("passphrase_env", str, defaults.passphrase_env)
+    if not _ENV_NAME.match(passphrase_env):
+        raise _Invalid(t.at("passphrase_env"),
+                       f"must be an environment variable name, got {passphrase_env!r}")
+    tsa_url = t.text("tsa_url", None, max_length=2048)
+    if tsa_url is not None:
+        parts = urlsplit(tsa_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc or " " in tsa_url:
+            raise _Invalid(t.at("tsa_url"), f"must be an http:// or https:// URL, got {tsa_url!r}")
+    embed = t.get("embed_validation_data", bool, defaults.embed_validation_data)
+    if embed and tsa_url is None:
+        raise _Invalid(t.at("embed_validation_data"),
+                       "PAdES B-LT builds on a timestamp: set tsa_url too")
+    page_size = t.get("page_size", str, defaults.page_size)
+    if page_size not in ("letter", "a4"):
+        raise _Invalid(t.at("page_size"), f"must be 'letter' or 'a4', got {page_size!r}")
+    return ReceiptsConfig(
+        enabled=enabled,
+        pkcs12=pkcs12,
+        key=key,
+        certificates=certificates,
+        passphrase_env=passphrase_env,
+        trust_roots=trust_roots,
+        crls=paths("crls"),
+        tsa_url=tsa_url,
+        embed_validation_data=embed,
+        retention_days=t.integer("retention_days", defaults.retention_days, minimum=1,
+                                 maximum=36500),
+        page_size=page_size,
+        show_staff_name=t.get("show_staff_name", bool, defaults.show_staff_name),
+        storage_dir=str(base_dir / t.text("storage_dir", defaults.storage_dir, max_length=4096)),
     )

@@ -159,6 +159,36 @@ class SecurityConfig:
 
 @dataclass(frozen=True, slots=True)
 class Kiosk:
+@dataclass(frozen=True, slots=True)
+class ReceiptsConfig:
+    """Signed receipts ([receipts]): the signing identity, trust roots, level and storage.
+
+    Paths are absolute (the loader resolves them against config.toml's folder); the key files
+    are read when a signer starts, not when the config is loaded.
+    """
+
+    enabled: bool = False
+    # Signing identity: a PKCS#12 file, or a PEM private key plus PEM certificates (the
+    # signing certificate first, then its chain).
+    pkcs12: str | None = None
+    key: str | None = None
+    certificates: tuple[str, ...] = ()
+    # Environment variable holding the passphrase of the PKCS#12 file or PEM key.
+    passphrase_env: str = "TURNOS_SIGNING_PASSPHRASE"
+    # CA certificates a receipt's signature must chain to for /verify to call it valid.
+    trust_roots: tuple[str, ...] = ()
+    # CRL files (PEM or DER) embedded as validation data when no other source is reachable.
+    crls: tuple[str, ...] = ()
+    # RFC 3161 timestamp authority: with it receipts are PAdES B-T, otherwise B-B.
+    tsa_url: str | None = None
+    # Embed certificates and revocation data (PAdES B-LT); needs tsa_url.
+    embed_validation_data: bool = False
+    retention_days: int = 365
+    page_size: str = "letter"
+    show_staff_name: bool = False
+    storage_dir: str = "instance/receipts"
+
+
     id: str
     name: str
     agencies: tuple[str, ...]
@@ -186,6 +216,7 @@ class CsaConfig:
     security: SecurityConfig = field(default_factory=SecurityConfig)
 
     def service(self, code: str) -> Service:
+    receipts: ReceiptsConfig = field(default_factory=ReceiptsConfig)
         return _by_key(self.services, "code", code)
 
     def counter(self, counter_id: str) -> Counter:
