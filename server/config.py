@@ -322,8 +322,8 @@ def _build(data: dict[str, Any], base_dir: Path) -> CsaConfig:
     kiosk = partial(_kiosk, agency_ids=agency_ids, printers=printers)
     kiosks = _array(data, "kiosks", _KIOSK_KEYS, kiosk, "id", required=False)
     security = _security(root.table("security", _SECURITY_KEYS))
-    return CsaConfig(
     receipts = _receipts(root.table("receipts", _RECEIPTS_KEYS), base_dir)
+    return CsaConfig(
         **csa,
         rules=rules,
         agencies=agencies,
@@ -334,8 +334,8 @@ def _build(data: dict[str, Any], base_dir: Path) -> CsaConfig:
         kiosks=kiosks,
         printing=printing,
         security=security,
-    )
         receipts=receipts,
+    )
 
 
 def _csa(csa: _Table) -> dict[str, Any]:
@@ -659,7 +659,6 @@ def _security(t: _Table) -> SecurityConfig:
             "lockout_minutes", defaults.lockout_minutes, minimum=1, maximum=24 * 60
         ),
     )
-
 
 _RECEIPTS_KEYS = (
     "enabled", "pkcs12", "key", "certificates", "passphrase_env", "trust_roots", "crls",

@@ -158,8 +158,6 @@ class SecurityConfig:
 
 
 @dataclass(frozen=True, slots=True)
-class Kiosk:
-@dataclass(frozen=True, slots=True)
 class ReceiptsConfig:
     """Signed receipts ([receipts]): the signing identity, trust roots, level and storage.
 
@@ -189,6 +187,8 @@ class ReceiptsConfig:
     storage_dir: str = "instance/receipts"
 
 
+@dataclass(frozen=True, slots=True)
+class Kiosk:
     id: str
     name: str
     agencies: tuple[str, ...]
@@ -214,9 +214,9 @@ class CsaConfig:
     default_locale: str = "es_MX"
     printing: PrintingConfig = field(default_factory=PrintingConfig)
     security: SecurityConfig = field(default_factory=SecurityConfig)
+    receipts: ReceiptsConfig = field(default_factory=ReceiptsConfig)
 
     def service(self, code: str) -> Service:
-    receipts: ReceiptsConfig = field(default_factory=ReceiptsConfig)
         return _by_key(self.services, "code", code)
 
     def counter(self, counter_id: str) -> Counter:
