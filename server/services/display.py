@@ -132,8 +132,8 @@ def waiting(ctx: Turnos, zone: DisplayZone) -> list[dict[str, Any]]:
 def current_message(ctx: Turnos, zone_id: str) -> Message | None:
     """The zone's ticker line, unless it has expired."""
     with ctx.db.read() as conn:
-        row = conn.execute(select(DisplayMessage).where(DisplayMessage.zone_id == zone_id)
-                           ).scalar_one_or_none()
+        row = conn.execute(select(DisplayMessage.__table__)
+                           .where(DisplayMessage.zone_id == zone_id)).first()
     if row is None:
         return None
     message = Message(row.zone_id, row.text, row.set_by, _utc(row.set_at),

@@ -1,6 +1,7 @@
 """Who may open which staff page or call. The routes come from the URL map, so a new route
 fails here until it is given a policy below (the JSON API under /api/v1 has its own table in
-tests/server/test_api_auth.py; the kiosk and follow pages are the citizens')."""
+tests/server/test_api_auth.py; the kiosk and follow pages are the citizens'; the hall
+display's device routes have theirs in tests/display/test_display_access.py)."""
 
 from __future__ import annotations
 
@@ -30,7 +31,8 @@ COUNTER_ROUTES = [
     *[("POST", f"/counter/{{counter_id}}/ticket/{action}")
       for action in ("recall", "start", "complete", "no-show", "cancel", "transfer")],
 ]
-COVERED_ELSEWHERE = {"api", "kiosk", "follow"}
+COVERED_ELSEWHERE = {"api", "kiosk", "follow", "display"}
+MANAGERS = {"manager", "admin"}
 
 PUBLIC = {
     ("GET", "/"),
@@ -53,6 +55,9 @@ ALLOWED = {
     ("GET", "/orientation/"): {"orientation", "manager", "admin"},
     ("POST", "/orientation/tickets"): {"orientation", "manager", "admin"},
     **{route: COUNTER_STAFF for route in COUNTER_ROUTES},
+    ("GET", "/displays/"): MANAGERS,
+    ("POST", "/displays/{zone_id}/message"): MANAGERS,
+    ("POST", "/displays/{zone_id}/message/clear"): MANAGERS,
 }
 # Routes that act on one counter: counter staff of another agency get a 403 there too.
 AGENCY_SCOPED: set[tuple[str, str]] = set(COUNTER_ROUTES)
@@ -89,7 +94,7 @@ def values(ctx) -> dict[str, object]:
     target = accounts.create_account(ctx, username="blanco", display_name="Blanco",
                                      role="orientation", agency_id=None,
                                      password="una frase bastante larga", actor=accounts.CLI)
-    return {"user_id": target.id, "counter_id": OWN_COUNTER}
+    return {"user_id": target.id, "counter_id": OWN_COUNTER, "zone_id": "planta-alta"}
 
 
 def send(browser: Browser, method: str, path: str, *, csrf: bool = True):
