@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from flask import abort, render_template, url_for
+from flask import abort, current_app, render_template, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
@@ -26,8 +26,9 @@ from server.auth.access import (
 from server.config_types import Counter, TransferPlacement
 from server.domain.tickets import Outcome
 from server.extensions import ctx
-from server.services import calling, counters, queries
+from server.services import calling, counters, queries, receipts
 from server.services.counters import CounterState
+from server.services.print_worker import worker_of
 
 COUNTER_ROLES = ("counter", "manager", "admin")
 
@@ -161,6 +162,36 @@ for _action in ("recall", "start", "complete", "no-show", "cancel", "transfer"):
     )
 
 
+@bp.post("/<counter_id>/receipt/print-slip")
+@requires_staff_json(*COUNTER_ROLES, counter_arg="counter_id")
+def print_receipt_slip(counter_id: str):
+    """Print the slip (folio and QR) of this counter's latest receipt at its printer."""
+    counter = _counter(counter_id)
+    json_body(set())
+    receipt = receipts.latest_for_counter(ctx(), counter.id)
+    if receipt is None:
+        raise ApiError(409, "no_receipt", "this counter has no recent receipt to print")
+    if counter.printer is None:
+        raise ApiError(409, "no_printer", f"{counter.name} has no printer in config.toml")
+    receipts.queue_slip(ctx(), receipt, counter.printer)
+    worker_of(current_app).wake()
+    return _state(counter)
+
+
+def _receipt(counter: Counter, holding: bool) -> dict[str, Any] | None:
+    """The receipt of the ticket this counter just completed, while it holds no other."""
+    receipt = None if holding else receipts.latest_for_counter(ctx(), counter.id)
+    if receipt is None:
+        return None
+    return {
+        "folio": receipt.folio,
+        "status": receipt.status,
+        "verify_url": receipts.verify_url(ctx().config, receipt.folio),
+        "qr_url": url_for("verify.qr_code", folio=receipt.folio),
+        "can_print": counter.printer is not None,
+    }
+
+
 def _labels() -> dict[str, str]:
     """Words for the states the terminal shows, in the clerk's language."""
     return {
@@ -173,6 +204,7 @@ def _labels() -> dict[str, str]:
         "completed": _("completed"),
         "no_show": _("no-show"),
         "cancelled": _("cancelled"),
+        "slip_sent": _("The slip was sent to the printer."),
     }
 
 
@@ -239,6 +271,7 @@ def _state(counter: Counter) -> dict[str, Any]:
             for code in counter.services
         ],
         "day": asdict(counters.counter_day(ctx(), counter.id)),
+        "receipt": _receipt(counter, holding=current is not None),
         "transfer_targets": {
             "services": [{"code": s.code, "name": s.name} for s in config.services],
             "counters": [

@@ -78,7 +78,7 @@ def announcement_audio(zone_id: str, ticket_id: int, principal: Principal):
     spoken = display.announcement(ctx(), zone, ticket_id)
     try:
         path = speech_cache(current_app).audio(spoken.text, spoken.lang)
-    except (OSError, ValueError) as error:  # espeak-ng missing, failed or too slow
+    except display.SpeechUnavailable as error:
         current_app.logger.warning("espeak-ng could not speak %r: %s", spoken.text, error)
         raise ApiError(503, "speech_unavailable", "the server cannot make speech now") from None
     response = send_file(path, mimetype="audio/wav", max_age=3600, conditional=True)

@@ -6,7 +6,7 @@ import io
 from typing import Any
 
 import segno
-from flask import Response, render_template
+from flask import Response, render_template, url_for
 from flask_babel import format_datetime, get_locale
 
 from kiosk import follow_bp
@@ -14,7 +14,7 @@ from server.api.serialize import follow_url
 from server.domain.errors import NotFound
 from server.extensions import ctx
 from server.i18n import short_language
-from server.services import board, queries
+from server.services import board, queries, receipts
 from server.services.views import TicketView
 
 
@@ -59,6 +59,21 @@ def _ticket_state(ticket: TicketView) -> dict[str, Any]:
         "estimated_wait_minutes": board.estimate_for(ctx(), ticket),
         "counter_name": config.counter(ticket.counter).name if ticket.counter else None,
         "issued_at": format_datetime(ticket.issued_at, "HH:mm"),
+        "receipt": _receipt_state(ticket),
+    }
+
+
+def _receipt_state(ticket: TicketView) -> dict[str, Any] | None:
+    """A completed ticket's receipt: being signed, or ready to download and verify."""
+    if ticket.status.value != "completed":
+        return None
+    receipt = receipts.for_ticket(ctx(), ticket.id)
+    if receipt is None:
+        return None
+    return {
+        "status": receipt.status,
+        "verify_url": url_for("verify.receipt_page", folio=receipt.folio),
+        "download_url": url_for("verify.download", folio=receipt.folio),
     }
 
 

@@ -36,6 +36,7 @@ __all__ = [
     "SPANISH_LABELS",
     "TicketPrint",
     "labels_for",
+    "render_receipt_slip",
     "render_test_page",
     "render_ticket",
 ]
@@ -250,6 +251,36 @@ def render_test_page(printer_id: str, *, paper_width_mm: int, csa_name: str,
     p.qr(qr_url, ec=QR_ECLEVEL_M, size=paper.qr_module_dots, native=True)
     doc.feed()
     doc.line(qr_url)
+    p.cut()
+    return doc.output()
+
+
+def render_receipt_slip(*, paper_width_mm: int, csa_name: str, ticket_number: str,
+                        receipt_folio: str, verify_url: str, completed_at_local: str,
+                        locale: str = "es_MX") -> bytes:
+    """A short slip for the citizen: the receipt folio and the QR of its verify page."""
+    english = locale == "en"
+    paper = _paper(paper_width_mm)
+    doc = _Ticket(paper)
+    p = doc.p
+    doc.init()
+    p.set(align="center", bold=True)
+    doc.line(csa_name)
+    p.set(bold=False)
+    doc.line("Service receipt" if english else "Comprobante de atención")
+    doc.line(f"{'Ticket' if english else 'Turno'} {ticket_number} · {completed_at_local}")
+    doc.feed()
+    doc.line("Receipt folio:" if english else "Folio del comprobante:")
+    p.set(bold=True)
+    doc.line(receipt_folio)
+    p.set(bold=False)
+    doc.feed()
+    doc.line("Scan to download and verify it:" if english
+             else "Escanee para descargarlo y verificarlo:")
+    p.qr(verify_url, ec=QR_ECLEVEL_M, size=paper.qr_module_dots, native=True)
+    p.set(font="b")
+    doc.line(verify_url, columns=paper.small_columns)
+    p.set(font="a")
     p.cut()
     return doc.output()
 

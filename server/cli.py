@@ -256,6 +256,46 @@ def audit_verify(settings: Settings) -> None:
     click.echo(f"audit log intact: {seq} entries (head {head})")
 
 
+@main.group("receipts")
+def receipts_group() -> None:
+    """Citizens' signed receipts."""
+
+
+@receipts_group.command("sign")
+@click.option("--day", "day", required=True, type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="CSA-local day whose receipts to produce (YYYY-MM-DD)")
+@click.option("--force", is_flag=True, help="sign again the receipts already signed")
+@click.option("--processes", default=None, type=click.IntRange(1, 64),
+              help="signing processes (default: one per CPU)")
+@click.pass_obj
+def receipts_sign(settings: Settings, day, force: bool, processes: int | None) -> None:
+    """(Re)produce the signed receipts of one day; resumable (signed ones are skipped)."""
+    import os
+
+    from server.services import receipt_worker, receipts
+
+    ctx = _context(settings)
+    try:
+        if not receipts.enabled(ctx.config):
+            raise click.ClickException("receipts are not enabled in config.toml ([receipts])")
+        rows = receipt_worker.day_receipts(ctx, day.date(), force=force)
+        processes = processes or os.cpu_count() or 1
+        tally: dict[str, int] = {}
+        with click.progressbar(length=len(rows), label=f"receipts of {day:%Y-%m-%d}",
+                               show_pos=True, file=sys.stderr) as bar:
+            for outcome in receipt_worker.sign_day(ctx, rows, force=force,
+                                                   processes=min(processes, len(rows) or 1)):
+                tally[outcome.status] = tally.get(outcome.status, 0) + 1
+                bar.update(1)
+    finally:
+        ctx.db.dispose()
+    summary = ", ".join(f"{count} {status}" for status, count in sorted(tally.items()))
+    click.echo(f"{day:%Y-%m-%d}: {len(rows)} receipts to sign" + (f" ({summary})" if summary
+                                                                  else ""))
+    if tally.get("failed") or tally.get("pending"):
+        sys.exit(1)
+
+
 def _table(rows: list[tuple[str, ...]]) -> None:
     """Columns padded to their widest cell; the last one as it is."""
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]

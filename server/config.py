@@ -295,7 +295,7 @@ _SERVICE_KEYS = (
     "target_wait_minutes",
     "preferential",
 )
-_COUNTER_KEYS = ("id", "name", "agency", "services")
+_COUNTER_KEYS = ("id", "name", "agency", "services", "printer")
 _ZONE_KEYS = ("id", "name", "counters", "services", "volume", "voice")
 # Announcements are Spanish sentences: the voice is a Spanish language tag.
 _SPANISH_TAG = re.compile(r"^es(-[A-Za-z0-9]{2,8})?$")
@@ -311,13 +311,14 @@ def _build(data: dict[str, Any], base_dir: Path) -> CsaConfig:
     service = partial(_service, agency_ids=agency_ids)
     services = _array(data, "services", _SERVICE_KEYS, service, "code", required=True)
     _check_unique_prefixes(services)
-    counter = partial(_counter, agency_ids=agency_ids, services=services)
+    # Printers first: counters and kiosks refer to them.
+    printer = partial(_printer, base_dir=base_dir)
+    printers = _array(data, "printers", _PRINTER_KEYS, printer, "id", required=False)
+    counter = partial(_counter, agency_ids=agency_ids, services=services, printers=printers)
     counters = _array(data, "counters", _COUNTER_KEYS, counter, "id", required=True)
     _check_every_service_is_served(services, counters)
     zone = partial(_zone, counters=counters, services=services)
     zones = _array(data, "zones", _ZONE_KEYS, zone, "id", required=False)
-    printer = partial(_printer, base_dir=base_dir)
-    printers = _array(data, "printers", _PRINTER_KEYS, printer, "id", required=False)
     printing = _printing(root.table("printing", _PRINTING_KEYS), base_dir)
     kiosk = partial(_kiosk, agency_ids=agency_ids, printers=printers)
     kiosks = _array(data, "kiosks", _KIOSK_KEYS, kiosk, "id", required=False)
@@ -507,7 +508,8 @@ def _check_unique_prefixes(services: tuple[Service, ...]) -> None:
         owner[service.prefix] = service
 
 
-def _counter(t: _Table, agency_ids: list[str], services: tuple[Service, ...]) -> Counter:
+def _counter(t: _Table, agency_ids: list[str], services: tuple[Service, ...],
+             printers: tuple[Printer, ...] = ()) -> Counter:
     counter_id, name = t.ident("id"), t.text("name", max_length=100)
     agency = _reference(t, "agency", agency_ids, "agency")
     served = t.id_list("services", [s.code for s in services], "service", non_empty=True)
@@ -519,7 +521,10 @@ def _counter(t: _Table, agency_ids: list[str], services: tuple[Service, ...]) ->
                 f"service {code!r} belongs to agency {other!r}, "
                 f"but this counter belongs to {agency!r}",
             )
-    return Counter(id=counter_id, name=name, agency=agency, services=served)
+    printer = None
+    if "printer" in t.data:  # optional: where this counter's receipt slips are printed
+        printer = _reference(t, "printer", [p.id for p in printers], "printer")
+    return Counter(id=counter_id, name=name, agency=agency, services=served, printer=printer)
 
 
 def _check_every_service_is_served(

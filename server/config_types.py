@@ -83,6 +83,8 @@ class Counter:
     name: str
     agency: str
     services: tuple[str, ...]
+    # Printer for the short receipt slips this counter prints on request (optional).
+    printer: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ const PATHS = {
   "call-next": "/call-next", call: "/call", pause: "/pause", open: "/open", close: "/close",
   recall: "/ticket/recall", start: "/ticket/start", complete: "/ticket/complete",
   "no-show": "/ticket/no-show", cancel: "/ticket/cancel", transfer: "/ticket/transfer",
+  "print-slip": "/receipt/print-slip",
 };
 const DIALOGS = { complete: "complete", transfer: "transfer", call: "call" };
 const KEYS = { n: "call-next", r: "recall", i: "start", f: "complete", a: "no-show",
@@ -54,6 +55,18 @@ function render(next) {
   $("[data-noshows]").textContent = String(state.day.no_shows);
   $("[data-average]").textContent = minutes(state.day.average_service_seconds);
   fillTransferTargets();
+  renderReceipt(state.receipt);
+}
+
+// The receipt of the ticket just completed: a QR for the citizen's phone, and a paper slip.
+function renderReceipt(receipt) {
+  $("[data-receipt]").hidden = !receipt;
+  if (!receipt) return;
+  if ($("[data-receipt-qr]").getAttribute("src") !== receipt.qr_url) {
+    $("[data-receipt-qr]").src = receipt.qr_url;
+  }
+  $("[data-receipt-folio]").textContent = receipt.folio;
+  $("[data-print-slip]").hidden = !receipt.can_print;
 }
 
 function renderQueue(queue) {
@@ -107,7 +120,7 @@ async function send(action, payload = {}) {
     });
     const answer = await response.json().catch(() => null);
     if (response.ok && answer) {
-      say("");
+      say(action === "print-slip" ? labels.slip_sent : "");
       render(answer);
     } else if (response.status === 401) {
       location.reload();
@@ -136,6 +149,8 @@ function act(action) {
 document.querySelectorAll("[data-action]").forEach((button) => {
   button.addEventListener("click", () => act(button.dataset.action));
 });
+
+$("[data-print-slip]").addEventListener("click", () => send("print-slip"));
 
 document.querySelectorAll("dialog").forEach((dialog) => {
   dialog.addEventListener("close", () => {

@@ -15,7 +15,23 @@ async function reload() {
   document.querySelector("[data-wait]").textContent =
     ticket.estimated_wait_minutes == null ? "—" : String(ticket.estimated_wait_minutes);
   document.querySelector("[data-counter]").textContent = ticket.counter_name || "";
+  showReceipt(ticket.receipt);
   if (ticket.status === "called" && before !== "called" && navigator.vibrate) navigator.vibrate([400, 200, 400]);
+}
+
+// A completed ticket's receipt is signed a moment later; no event says so, so ask again.
+let receiptPoll = null;
+function showReceipt(receipt) {
+  const box = document.querySelector("[data-receipt]");
+  box.dataset.receiptStatus = receipt ? receipt.status : "none";
+  if (receipt) {
+    document.querySelector("[data-receipt-download]").href = receipt.download_url;
+    document.querySelector("[data-receipt-verify]").href = receipt.verify_url;
+  }
+  clearTimeout(receiptPoll);
+  if (body.dataset.status === "completed" && (!receipt || receipt.status === "pending")) {
+    receiptPoll = setTimeout(reload, 3000);
+  }
 }
 
 function soon() {

@@ -40,6 +40,10 @@ class InvalidMessage(DomainError):
     http_status = 422
 
 
+class SpeechUnavailable(Exception):
+    """espeak-ng is missing, failed or took too long."""
+
+
 @dataclass(frozen=True, slots=True)
 class Call:
     ticket_id: int
@@ -231,17 +235,26 @@ class SpeechCache:
     def audio(self, text: str, voice: str) -> Path:
         """The WAV file of `text` spoken in `voice`, made now if it is not cached."""
         path = self.path_for(text, voice)
-        if path.exists():
+        try:
             os.utime(path)  # recently used: evicted last
             return path
-        self.folder.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
-        os.close(handle)
+        except FileNotFoundError:
+            pass
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
+            os.close(handle)
+        except OSError as error:
+            raise SpeechUnavailable(f"cannot write under {self.folder}: {error}") from error
         try:
             subprocess.run([self._espeak, "-v", espeak_voice(voice), "-s", "150",
                             "-w", temporary, "--stdin"], input=text.encode(), check=True,
                            capture_output=True, timeout=self._timeout)
+            if os.path.getsize(temporary) == 0:
+                raise SpeechUnavailable(f"{self._espeak} wrote no audio")
             os.replace(temporary, path)
+        except (OSError, subprocess.SubprocessError) as error:
+            raise SpeechUnavailable(f"{self._espeak} could not speak: {error}") from error
         finally:
             if os.path.exists(temporary):
                 os.unlink(temporary)

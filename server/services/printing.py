@@ -18,7 +18,13 @@ from sqlalchemy import Connection, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from printers.devices import PrinterDevice, PrinterError, PrinterStatus, device_for
-from printers.layout import TicketPrint, labels_for, render_test_page, render_ticket
+from printers.layout import (
+    TicketPrint,
+    labels_for,
+    render_receipt_slip,
+    render_test_page,
+    render_ticket,
+)
 from server.config_types import CsaConfig, Printer
 from server.context import Turnos
 from server.domain.numbering import service_day
@@ -101,6 +107,8 @@ def render_job(config: CsaConfig, printer: Printer, kind: str, payload: dict[str
     """The ESC/POS bytes of one stored job."""
     if kind == "test":
         return render_test_page(printer.id, paper_width_mm=printer.paper_width_mm, **payload)
+    if kind == "slip":
+        return render_receipt_slip(paper_width_mm=printer.paper_width_mm, **payload)
     ticket = TicketPrint(**{name: payload[name] for name in _TICKET_FIELDS},
                          labels=labels_for(payload.get("locale", config.default_locale)))
     return render_ticket(ticket, paper_width_mm=printer.paper_width_mm, logo=logo)

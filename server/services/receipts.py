@@ -224,6 +224,31 @@ def verify_url(config: CsaConfig, folio: str) -> str:
     return f"{config.base_url}/verify/{folio}"
 
 
+# --- the counter's slip ---------------------------------------------------------------------
+
+def queue_slip(ctx: Turnos, receipt: ReceiptView, printer_id: str) -> int:
+    """Queue a short slip (folio and QR) at a counter's printer; the print worker sends it."""
+    from server.models import PrintJob
+    from server.services.printing import LOCAL_TIME_FORMAT
+
+    ctx.config.printer(printer_id)  # KeyError for a printer config.toml lacks
+    now = ctx.clock.now()
+    with ctx.db.write() as conn:
+        ticket = conn.execute(_TICKET, {"ticket_id": receipt.ticket_id}).one()
+        completed = (ticket.finished_at or receipt.created_at).astimezone(ctx.config.timezone)
+        payload = {
+            "csa_name": ctx.config.name, "ticket_number": ticket.number,
+            "receipt_folio": receipt.folio, "verify_url": verify_url(ctx.config, receipt.folio),
+            "completed_at_local": completed.strftime(LOCAL_TIME_FORMAT),
+            "locale": receipt.locale,
+        }
+        return conn.execute(insert(PrintJob.__table__).returning(PrintJob.id), {
+            "ticket_id": receipt.ticket_id, "printer_id": printer_id, "kind": "slip",
+            "payload": payload, "status": "queued", "attempts": 0, "created_at": now,
+            "next_attempt_at": now,
+        }).scalar_one()
+
+
 # --- retention ------------------------------------------------------------------------------
 
 def sweep_expired(ctx: Turnos, *, limit: int = 500) -> int:
