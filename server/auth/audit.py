@@ -23,10 +23,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from server.context import Turnos
 from server.models import AuditEntry, AuditHead
+from server.prepared import Prepared
 
 GENESIS = "0" * 64
 HEAD_ID = 1
@@ -66,9 +67,7 @@ def record(conn: Connection, *, actor: str, role: str | None, action: str,
     what was acted on (a ticket number, a username, a token name); `device`: the browser or
     device it came from; `details`: a small JSON object (strings, numbers, booleans).
     """
-    head = conn.execute(
-        select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == HEAD_ID).with_for_update()
-    ).one()
+    head = _LOCK_HEAD.execute(conn, {"head": HEAD_ID}).one()
     entry = {
         "seq": head.seq + 1,
         "at": now.astimezone(dt.UTC),
@@ -82,10 +81,22 @@ def record(conn: Connection, *, actor: str, role: str | None, action: str,
     }
     entry["prev_hash"] = head.hash
     entry["hash"] = entry_hash(entry, head.hash)
-    conn.execute(AuditEntry.__table__.insert().values(**entry))
-    conn.execute(update(AuditHead).where(AuditHead.id == HEAD_ID)
-                 .values(seq=entry["seq"], hash=entry["hash"]))
+    _INSERT_ENTRY.execute(conn, entry)
+    _MOVE_HEAD.execute(conn, {"head": HEAD_ID, "new_seq": entry["seq"], "new_hash": entry["hash"]})
     return entry["seq"]
+
+
+# Built once and run as Prepared statements: every staff action on a ticket writes an entry,
+# and building these per call cost more than running them (docs/performance.md).
+_HEAD = AuditHead.__table__
+_LOCK_HEAD = Prepared(
+    select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == bindparam("head")).with_for_update()
+)
+_INSERT_ENTRY = Prepared(insert(AuditEntry.__table__))
+_MOVE_HEAD = Prepared(
+    update(_HEAD).where(_HEAD.c.id == bindparam("head"))
+    .values(seq=bindparam("new_seq"), hash=bindparam("new_hash"))
+)
 
 
 def entry_hash(entry: dict[str, Any], prev_hash: str) -> str:

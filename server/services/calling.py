@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, select, union_all, update
+from sqlalchemy import Connection, Row, bindparam, select, text, union_all, update
 
 from server.auth import audit
 from server.config_types import TransferPlacement
@@ -32,6 +32,7 @@ from server.domain.errors import (
 from server.domain.numbering import parse_number, service_day
 from server.domain.tickets import Action, Outcome, TicketStatus, next_status
 from server.models import CounterRow, Ticket
+from server.prepared import Prepared
 from server.services import events, receipts
 from server.services.views import TicketView, load_ticket, ticket_view, waiting_position
 
@@ -72,8 +73,8 @@ def call_next(
                 break
             excluded.append(pick.id)
         after = policy.after_call(state, pick)
-        conn.execute(
-            _SET_STREAK, {"counter": counter_id, "streak": after.regular_since_preferential}
+        _SET_STREAK.execute(
+            conn, {"counter": counter_id, "streak": after.regular_since_preferential}
         )
         ticket, published = _call(conn, row, counter_id, now=now, actor=actor, role=role)
     ctx.sink.publish(published)
@@ -301,8 +302,8 @@ def _move(
     """Apply one legal transition to `row` and log it; IllegalTransition otherwise."""
     status = next_status(TicketStatus(row.status), action)
     # The SET clause is the keys of the parameters: status plus whatever `values` names.
-    updated = conn.execute(
-        _UPDATE_TICKET, {"ticket_id_": row.id, "status": status.value, **values}
+    updated = _UPDATE_TICKET.execute(
+        conn, {"ticket_id_": row.id, "status": status.value, **values}
     ).one()
     ticket = ticket_view(updated, position=waiting_position(conn, updated))
     payload = ticket.event_payload()
@@ -365,7 +366,7 @@ def _counter_config(ctx: Turnos, counter_id: str):
 def _lock_open_counter(
     conn: Connection, counter_id: str, services: tuple[str, ...]
 ) -> policy.CounterState:
-    row = conn.execute(_LOCK_COUNTER, {"counter": counter_id}).first()
+    row = _LOCK_COUNTER.execute(conn, {"counter": counter_id}).first()
     if row is None:
         raise NotFound(f"there is no counter '{counter_id}'", code="unknown_counter")
     if row.state != "open":
@@ -374,7 +375,7 @@ def _lock_open_counter(
 
 
 def _ensure_free(conn: Connection, counter_id: str) -> None:
-    holding = conn.execute(_HOLDING, {"counter": counter_id}).first()
+    holding = _HOLDING.execute(conn, {"counter": counter_id}).first()
     if holding is not None:
         raise CounterBusy(
             f"counter {counter_id} still has ticket {holding.number}; finish it first"
@@ -399,7 +400,7 @@ def _queue_heads(
     if excluded:
         parameters["excluded"] = excluded
     heads: dict[tuple[str, bool, bool, str | None], Row] = {}
-    for row in conn.execute(_heads_statement(len(services), bool(excluded)), parameters):
+    for row in _heads_statement(len(services), bool(excluded)).execute(conn, parameters):
         group = (row.service_code, row.preferential, row.front, row.target_counter_id)
         head = heads.get(group)
         if head is None or (row.queued_at, row.id) < (head.queued_at, head.id):
@@ -414,34 +415,38 @@ def _queue_heads(
 
 def _take(conn: Connection, ticket_id: int) -> Row | None:
     """Lock the chosen ticket if it is still waiting and nobody else holds it."""
-    return conn.execute(_TAKE, {"ticket_id": ticket_id}).first()
+    return _TAKE.execute(conn, {"ticket_id": ticket_id}).first()
 
 
 # --- statements -----------------------------------------------------------------------------
-# Built once, with bound parameters: building and fingerprinting an expression per request
-# cost more than running it (see docs/performance.md).
+# Built once, with bound parameters, and run as Prepared statements: building and
+# fingerprinting an expression per request, and SQLAlchemy's execution machinery, cost more
+# than running it (see docs/performance.md).
 
-_LOCK_COUNTER = (
+_LOCK_COUNTER = Prepared(
     select(C.id, C.state, C.regular_since_preferential)
     .where(C.id == bindparam("counter"))
     .with_for_update()
 )
-_HOLDING = select(T.number).where(
+# The status list is literal SQL, not bound values, so that SQLite can prove the condition of
+# the partial index uq_tickets_active_counter and seek it (and the statement needs no
+# expanding IN parameters).
+_HOLDING = Prepared(select(T.number).where(
     T.counter_id == bindparam("counter"),
-    T.status.in_((TicketStatus.CALLED.value, TicketStatus.SERVING.value)),
-)
-_SET_STREAK = (
+    text(f"status IN ('{TicketStatus.CALLED.value}', '{TicketStatus.SERVING.value}')"),
+))
+_SET_STREAK = Prepared(
     update(CounterRow.__table__)
     .where(C.id == bindparam("counter"))
     .values(regular_since_preferential=bindparam("streak"))
 )
-_TAKE = (
+_TAKE = Prepared(
     select(Ticket.__table__)
     .where(T.id == bindparam("ticket_id"), T.status == TicketStatus.WAITING.value)
     .with_for_update(skip_locked=True)
 )
 # "ticket_id_": a bound parameter may not share its name with a column of the UPDATE.
-_UPDATE_TICKET = (
+_UPDATE_TICKET = Prepared(
     update(Ticket.__table__).where(T.id == bindparam("ticket_id_")).returning(*Ticket.__table__.c)
 )
 _HEAD_COLUMNS = (T.id, T.service_code, T.preferential, T.front, T.queued_at, T.target_counter_id)
@@ -478,4 +483,4 @@ def _heads_statement(service_count: int, excluding: bool):
     sent_here = select(*_HEAD_COLUMNS).where(
         *waiting_today(T.target_counter_id == bindparam("counter"))
     )
-    return union_all(*(select(head) for head in heads), sent_here)
+    return Prepared(union_all(*(select(head) for head in heads), sent_here))

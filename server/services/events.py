@@ -11,6 +11,7 @@ from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from server.models import Event
 from server.models import Sequence as SeqRow
+from server.prepared import Prepared
 
 EVENT_SEQ = "events"
 
@@ -46,34 +47,37 @@ def append(conn: Connection, drafts: Sequence[EventDraft]) -> list[PublishedEven
     """Number and store `drafts`; call last in a transaction to hold the seq row briefly."""
     if not drafts:
         return []
-    top = conn.execute(_ADVANCE, {"sequence_name": EVENT_SEQ, "count": len(drafts)}).scalar_one()
+    top = _ADVANCE.execute(conn, {"sequence_name": EVENT_SEQ, "count": len(drafts)}
+                           ).scalar_one()
     first = top - len(drafts) + 1
     published = [
         PublishedEvent(first + i, d.type, d.at, d.ticket_id, d.service_code, d.counter_id,
                        d.actor, d.payload)
         for i, d in enumerate(drafts)
     ]
-    conn.execute(
-        _INSERT,
-        [
-            {"seq": e.seq, "type": e.type, "at": e.at, "ticket_id": e.ticket_id,
-             "service_code": e.service_code, "counter_id": e.counter_id, "actor": e.actor,
-             "payload": e.payload}
-            for e in published
-        ],
-    )
+    rows = [
+        {"seq": e.seq, "type": e.type, "at": e.at, "ticket_id": e.ticket_id,
+         "service_code": e.service_code, "counter_id": e.counter_id, "actor": e.actor,
+         "payload": e.payload}
+        for e in published
+    ]
+    if len(rows) == 1:
+        _INSERT.execute(conn, rows[0])
+    else:
+        conn.execute(_INSERT.statement, rows)
     return published
 
 
-# Built once: building these per event cost more than running them (docs/performance.md).
+# Built once and run as Prepared statements: building these per event, and SQLAlchemy's
+# execution machinery, cost more than running them (docs/performance.md).
 _SEQ = SeqRow.__table__
-_ADVANCE = (
+_ADVANCE = Prepared(
     update(_SEQ)
     .where(_SEQ.c.name == bindparam("sequence_name"))
     .values(value=_SEQ.c.value + bindparam("count"))
     .returning(_SEQ.c.value)
 )
-_INSERT = insert(Event.__table__)
+_INSERT = Prepared(insert(Event.__table__))
 
 
 def ensure_sequence(conn: Connection) -> None:

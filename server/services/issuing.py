@@ -16,6 +16,7 @@ from server.domain.errors import DomainError, InvalidRequest, NotFound
 from server.domain.numbering import format_number, service_day
 from server.domain.tickets import TicketStatus
 from server.models import DailyNumber, IdempotencyKey, Ticket
+from server.prepared import Prepared
 from server.services import board, events, printing
 from server.services.views import TicketView, load_ticket, ticket_view, waiting_position
 
@@ -62,7 +63,7 @@ def _issue(ctx: Turnos, request: IssueRequest, *, caller: str, key: str,
     service = ctx.config.service(request.service)
     day = service_day(now, ctx.config.timezone)
     with ctx.db.write() as conn:
-        earlier = conn.execute(_EARLIER, {"key": key, "caller": caller}).first()
+        earlier = _EARLIER.execute(conn, {"key": key, "caller": caller}).first()
         if earlier is not None:
             if earlier.request_hash != request_hash:
                 raise IdempotencyConflict(
@@ -72,7 +73,7 @@ def _issue(ctx: Turnos, request: IssueRequest, *, caller: str, key: str,
             assert row is not None
             return IssueResult(ticket_view(row, position=waiting_position(conn, row)), False)
         sequence = _next_sequence(conn, service.code, day)
-        row = conn.execute(_INSERT_TICKET, {
+        row = _INSERT_TICKET.execute(conn, {
             "follow_token": secrets.token_urlsafe(16),
             "service_code": service.code,
             "issued_service_code": service.code,
@@ -89,7 +90,7 @@ def _issue(ctx: Turnos, request: IssueRequest, *, caller: str, key: str,
             "transfer_count": 0,
             "issued_by": caller,
         }).one()
-        conn.execute(_INSERT_KEY, {
+        _INSERT_KEY.execute(conn, {
             "key": key, "caller": caller, "request_hash": request_hash, "ticket_id": row.id,
             "created_at": now,
         })
@@ -131,8 +132,8 @@ def _check(ctx: Turnos, request: IssueRequest) -> None:
 
 def _next_sequence(conn: Connection, service_code: str, day) -> int:
     statement = _NEXT_SEQUENCE[conn.dialect.name]
-    return conn.execute(statement, {"service_code": service_code, "day": day, "last": 1}
-                        ).scalar_one()
+    return statement.execute(conn, {"service_code": service_code, "day": day, "last": 1}
+                             ).scalar_one()
 
 
 def _fingerprint(request: IssueRequest) -> str:
@@ -141,18 +142,18 @@ def _fingerprint(request: IssueRequest) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-# Built once with bound parameters: building an expression per request costs more than
-# running it (see docs/performance.md).
-_EARLIER = select(IdempotencyKey.request_hash, IdempotencyKey.ticket_id).where(
+# Built once with bound parameters and run as Prepared statements: building an expression per
+# request, and SQLAlchemy's execution machinery, cost more than running it (docs/performance.md).
+_EARLIER = Prepared(select(IdempotencyKey.request_hash, IdempotencyKey.ticket_id).where(
     IdempotencyKey.key == bindparam("key"), IdempotencyKey.caller == bindparam("caller")
-)
-_INSERT_TICKET = insert(Ticket.__table__).returning(*Ticket.__table__.c)
-_INSERT_KEY = insert(IdempotencyKey.__table__)
+))
+_INSERT_TICKET = Prepared(insert(Ticket.__table__).returning(*Ticket.__table__.c))
+_INSERT_KEY = Prepared(insert(IdempotencyKey.__table__))
 
 
 def _upsert_daily_number(dialect):
     table = DailyNumber.__table__
-    return (
+    return Prepared(
         dialect.insert(table)
         .on_conflict_do_update(
             index_elements=[table.c.service_code, table.c.day],

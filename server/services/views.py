@@ -10,6 +10,7 @@ from sqlalchemy import Connection, Row, and_, bindparam, func, or_, select
 
 from server.domain.tickets import TicketStatus
 from server.models import Ticket
+from server.prepared import Prepared
 
 T = Ticket.__table__.c
 
@@ -75,7 +76,7 @@ def waiting_position(conn: Connection, row: Row) -> int | None:
         query = _AHEAD_OF_PREFERENTIAL
     else:
         query = _AHEAD_OF_REGULAR
-    count = conn.execute(query, {
+    count = query.execute(conn, {
         "service": row.service_code, "day": row.day, "id": row.id, "queued_at": row.queued_at,
         "front": row.front, "target": row.target_counter_id,
     }).scalar_one()
@@ -84,17 +85,18 @@ def waiting_position(conn: Connection, row: Row) -> int | None:
 
 def load_ticket(conn: Connection, ticket_id: int, *, for_update: bool = False) -> Row | None:
     query = _TICKET_FOR_UPDATE if for_update else _TICKET
-    return conn.execute(query, {"ticket_id": ticket_id}).first()
+    return query.execute(conn, {"ticket_id": ticket_id}).first()
 
 
 # The statements are built once, with bound parameters, rather than per call: building and
-# fingerprinting an expression costs more than running it (see docs/performance.md).
+# fingerprinting an expression costs more than running it, and they run as Prepared
+# statements (see docs/performance.md).
 
 def _ahead(ahead, *, targeted: bool):
     """Waiting tickets of the same queue that `ahead` puts before the one asked about."""
     queue = (T.target_counter_id == bindparam("target") if targeted
              else T.target_counter_id.is_(None))
-    return select(func.count()).where(
+    return Prepared(select(func.count()).where(
         T.status == TicketStatus.WAITING.value,
         T.service_code == bindparam("service"),
         # Yesterday's leftovers are never called (and the day-close sweep cancels them).
@@ -102,7 +104,7 @@ def _ahead(ahead, *, targeted: bool):
         T.id != bindparam("id"),
         queue,
         ahead,
-    )
+    ))
 
 
 _OLDER = or_(
@@ -120,5 +122,5 @@ _AHEAD_OF_PREFERENTIAL = _ahead(
 _AHEAD_OF_REGULAR = _ahead(
     or_(T.front.is_(True), T.preferential.is_(True), _OLDER), targeted=False
 )
-_TICKET = select(Ticket.__table__).where(T.id == bindparam("ticket_id"))
-_TICKET_FOR_UPDATE = _TICKET.with_for_update()
+_TICKET = Prepared(select(Ticket.__table__).where(T.id == bindparam("ticket_id")))
+_TICKET_FOR_UPDATE = Prepared(_TICKET.statement.with_for_update())
