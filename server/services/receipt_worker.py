@@ -85,16 +85,26 @@ def receipt_content(config: CsaConfig, conn: Connection, receipt: Row) -> Any:
 
 def record_signed(ctx: Turnos, receipt: Row, pdf: bytes, *, force: bool = False) -> SignOutcome:
     """Store a signed PDF and mark its receipt signed (see the module's docstring)."""
+    return record_many(ctx, [(receipt, pdf)], force=force)[0]
+
+
+def record_many(ctx: Turnos, signed: Sequence[tuple[Row, bytes]], *,
+                force: bool = False) -> list[SignOutcome]:
+    """`record_signed` for several receipts in one transaction (one COMMIT, one fsync)."""
     root = receipts.storage_root(ctx.config)
-    temporary = receipts.write_temporary(root, receipt.day, receipt.folio, pdf)
+    temporaries = [receipts.write_temporary(root, r.day, r.folio, pdf) for r, pdf in signed]
+    outcomes = []
     try:
         with ctx.db.write() as conn:
-            recorded = _mark_signed(conn, ctx, receipt, pdf, force=force)
-            if recorded:
-                os.replace(temporary, receipts.pdf_path(root, receipt.day, receipt.folio))
+            for (receipt, pdf), temporary in zip(signed, temporaries, strict=True):
+                recorded = _mark_signed(conn, ctx, receipt, pdf, force=force)
+                if recorded:
+                    os.replace(temporary, receipts.pdf_path(root, receipt.day, receipt.folio))
+                outcomes.append(SignOutcome(receipt.folio, "signed" if recorded else "skipped"))
     finally:
-        temporary.unlink(missing_ok=True)
-    return SignOutcome(receipt.folio, "signed" if recorded else "skipped")
+        for temporary in temporaries:
+            temporary.unlink(missing_ok=True)
+    return outcomes
 
 
 def _mark_signed(conn: Connection, ctx: Turnos, receipt: Row, pdf: bytes, *,
@@ -210,18 +220,21 @@ def sign_day(ctx: Turnos, rows: Sequence[Row], *, force: bool, processes: int,
         for row in rows:
             yield worker.sign(row, force=force)
         return
+    with ctx.db.read() as conn:
+        contents = [receipt_content(ctx.config, conn, row) for row in rows]
+    row_chunks = [rows[i:i + chunk] for i in range(0, len(rows), chunk)]
+    content_chunks = [contents[i:i + chunk] for i in range(0, len(contents), chunk)]
     with ProcessPoolExecutor(max_workers=processes, mp_context=_pool_context(),
                              initializer=_init_child, initargs=(ctx.config,)) as pool:
-        for start in range(0, len(rows), chunk * processes):
-            window = rows[start:start + chunk * processes]
-            with ctx.db.read() as conn:
-                contents = [receipt_content(ctx.config, conn, row) for row in window]
-            parts = [contents[i:i + chunk] for i in range(0, len(contents), chunk)]
-            results = [pdf for part in pool.map(_sign_in_child, parts) for pdf in part]
-            for row, result in zip(window, results, strict=True):
-                if isinstance(result, bytes):
-                    yield record_signed(ctx, row, result, force=force)
-                else:
+        # All chunks are queued at once: the children keep signing while this process
+        # stores what they have returned, one transaction per chunk.
+        for chunk_rows, results in zip(row_chunks, pool.map(_sign_in_child, content_chunks),
+                                       strict=True):
+            done = [(row, pdf) for row, pdf in zip(chunk_rows, results, strict=True)
+                    if isinstance(pdf, bytes)]
+            yield from record_many(ctx, done, force=force)
+            for row, result in zip(chunk_rows, results, strict=True):
+                if not isinstance(result, bytes):
                     yield record_failure(ctx, row, result)
 
 
