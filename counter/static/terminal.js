@@ -8,7 +8,11 @@ const csrf = document.querySelector('meta[name="csrf-token"]').content;
 const base = body.dataset.baseUrl;
 const labels = JSON.parse(document.getElementById("labels").textContent);
 let state = null;
-let busy = false;
+let inFlight = null;
+// A clerk types ahead ("f", Enter, "n"): an action pressed while another is on its way runs
+// when that one is answered, instead of being lost. Only the latest one waits; repeating the
+// action already on its way is a double press, not a second request.
+let typedAhead = null;
 
 const PATHS = {
   "call-next": "/call-next", call: "/call", pause: "/pause", open: "/open", close: "/close",
@@ -109,8 +113,11 @@ function say(message) {
 }
 
 async function send(action, payload = {}) {
-  if (busy) return;
-  busy = true;
+  if (inFlight) {
+    if (action !== inFlight) typedAhead = { action, payload };
+    return;
+  }
+  inFlight = action;
   body.dataset.busy = "true";
   try {
     const response = await fetch(base + PATHS[action], {
@@ -130,8 +137,13 @@ async function send(action, payload = {}) {
   } catch {
     say(document.body.dataset.offlineText || "Sin conexión con el servidor.");
   } finally {
-    busy = false;
+    inFlight = null;
     body.dataset.busy = "false";
+  }
+  if (typedAhead) {
+    const next = typedAhead;
+    typedAhead = null;
+    send(next.action, next.payload);
   }
 }
 
@@ -153,6 +165,8 @@ document.querySelectorAll("[data-action]").forEach((button) => {
 $("[data-print-slip]").addEventListener("click", () => send("print-slip"));
 
 document.querySelectorAll("dialog").forEach((dialog) => {
+  // "Back" is not a submit button, so Enter in a field submits with the dialog's main action.
+  dialog.querySelector("[data-dismiss]").addEventListener("click", () => dialog.close("cancel"));
   dialog.addEventListener("close", () => {
     if (dialog.returnValue !== "ok") return;
     const form = dialog.querySelector("form");
