@@ -10,7 +10,9 @@ PORT ?= 8000
 run: setup
 	$(BIN)/turnos db upgrade
 	$(BIN)/turnos demo
-	$(BIN)/turnos serve --host $(HOST) --port $(PORT)
+	test -d instance/keys || $(BIN)/turnos keys init
+	TURNOS_SIGNING_PASSPHRASE="$${TURNOS_SIGNING_PASSPHRASE:-$$(cat instance/keys/signing.passphrase)}" \
+		$(BIN)/turnos serve --host $(HOST) --port $(PORT)
 
 test: setup system-deps
 	$(BIN)/python -m pytest

@@ -233,6 +233,38 @@ def staff_disable(settings: Settings, username: str) -> None:
     click.echo(f"disabled {account.username}")
 
 
+@main.group()
+def keys() -> None:
+    """Keys that sign citizens' receipts."""
+
+
+@keys.command("init")
+@click.option("--force", is_flag=True, help="replace keys that already exist")
+@click.option("--dir", "directory", type=click.Path(path_type=Path), default=None,
+              help="where to write them (default: the folder of [receipts] pkcs12)")
+@click.pass_obj
+def keys_init(settings: Settings, force: bool, directory: Path | None) -> None:
+    """Make a development CA and a signing certificate for this CSA (not for production)."""
+    from server.receipts import keys as dev_keys
+
+    config = load_config(settings.config_path)
+    directory = directory or dev_keys.key_directory(config.receipts, settings.config_path)
+    existing = dev_keys.existing_files(directory)
+    if existing and not force:
+        names = ", ".join(path.name for path in existing)
+        raise click.ClickException(f"{directory} already holds {names}; "
+                                   "use --force to replace them (old receipts stay signed "
+                                   "by the old CA)")
+    made = dev_keys.make_dev_keys(config.name)
+    written = dev_keys.write_dev_keys(made, directory)
+    click.echo(f"development CA: {written['ca_cert']} (key {written['ca_key']}, "
+               f"CRL {written['crl']}), valid until {made.ca_cert.not_valid_after_utc:%Y-%m-%d}")
+    click.echo(f"signing certificate for {config.name!r}: {written['signing']} (PKCS#12), "
+               f"valid until {made.signing_cert.not_valid_after_utc:%Y-%m-%d}")
+    click.echo(f"its passphrase is in {written['passphrase']}; the server reads it from "
+               f"${config.receipts.passphrase_env} (make run exports it)")
+
+
 @main.group("audit")
 def audit_group() -> None:
     """The audit log of staff actions."""

@@ -19,6 +19,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
 
+from server.config_types import ReceiptsConfig
+
 # Adobe's "Authentic Documents Trust" document-signing EKU (1.2.840.113583.1.1.5).
 DOCUMENT_SIGNING = ObjectIdentifier("1.2.840.113583.1.1.5")
 
@@ -118,6 +120,14 @@ def _write_private(path: Path, data: bytes) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as out:
         out.write(data)
+
+
+def key_directory(config: ReceiptsConfig, config_path: Path) -> Path:
+    """Where `turnos keys init` writes: the folder of [receipts] pkcs12 when set, else
+    instance/keys next to config.toml."""
+    if config.pkcs12:
+        return Path(config.pkcs12).parent
+    return config_path.resolve().parent / "instance" / "keys"
 
 
 def existing_files(directory: Path) -> list[Path]:
