@@ -18,6 +18,7 @@ from asn1crypto import crl as asn1_crl
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
+from pyhanko.pdf_utils import layout
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.pdf_utils.text import TextBoxStyle
@@ -31,6 +32,10 @@ from server.receipts.document import WORDS, ReceiptContent, build_page
 from server.receipts.fonts import REGULAR, StampFontFactory, load_font
 
 FIELD_NAME = "Firma"
+# The stamp's text sits at the left, with a small margin, like the rest of the receipt.
+_STAMP_LAYOUT = layout.SimpleBoxLayoutRule(
+    x_align=layout.AxisAlignment.ALIGN_MIN, y_align=layout.AxisAlignment.ALIGN_MID,
+    margins=layout.Margins(8, 8, 6, 6))
 # Room for the CMS blob: an RSA-2048 signature and a chain of a few certificates is ~4-6 kB;
 # a timestamp token adds ~3-5 kB. Reserving it avoids pyHanko's trial signature.
 BYTES_RESERVED = {"B-B": 16384, "B-T": 24576, "B-LT": 32768}
@@ -211,6 +216,7 @@ class ReceiptSigner:
             text_box_style=TextBoxStyle(font=StampFontFactory(load_font(REGULAR), font_ref),
                                         font_size=8),
             border_width=1,
+            inner_content_layout=_STAMP_LAYOUT,
         )
         return signers.PdfSigner(
             meta, signer=self.signer, timestamper=self.timestamper, stamp_style=style,
