@@ -183,9 +183,9 @@ built (only the message digest and the signature value change between receipts).
   receipt has its own folio, ticket number and verify URL. Spot checks with `verify_pdf`:
   {", ".join(checked)}.
 - The end-to-end figure with the database and the file store is in "Receipt batch".
-- Machine: {machine()}; 1-minute load average before the run {load_before:.1f}. Other
-  helpers' work shares the 2 CPUs, so these figures are pessimistic; rerun the command above
-  on a quiet machine for clean ones.
+- Machine: {machine()} (at the end of the run; {load_before:.1f} before it). Other work
+  shared the 2 CPUs, so these figures are pessimistic; rerun the command above on a quiet
+  machine for clean ones. The CPU time is the least disturbed figure.
 - Date: {dt.date.today().isoformat()}.
 """
 
