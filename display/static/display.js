@@ -69,7 +69,7 @@ function renderCalls() {
   $("[data-idle]").hidden = Boolean(current);
   $("[data-current-call]").hidden = !current;
   if (current) {
-    $("[data-current-number]").textContent = current.number;
+    fitWidth($("[data-current-number]"), current.number);
     $("[data-current-counter]").textContent = counterName(current.counter);
     $("[data-current-preferential]").hidden = !current.preferential;
     $("[data-current-recall]").hidden = !current.recall;
@@ -88,6 +88,17 @@ function renderCalls() {
     item.append(number, counter, ...marks(call));
     return item;
   }));
+}
+
+// A long number ("LN-1024") on a portrait screen: shrink it just enough to fit the width.
+function fitWidth(element, text) {
+  element.textContent = text;
+  element.style.fontSize = "";
+  const room = element.parentElement.clientWidth;
+  if (room && element.scrollWidth > room) {
+    const size = parseFloat(getComputedStyle(element).fontSize);
+    element.style.fontSize = `${Math.floor(size * room / element.scrollWidth)}px`;
+  }
 }
 
 function flash() {
@@ -117,7 +128,9 @@ function renderQueues() {
     count.className = "count";
     const n = waiting.get(service.code) || 0;
     count.dataset.waiting = n;
-    count.textContent = n ? format(data.text.waiting, { n }) : data.text.waitingNone;
+    count.textContent = String(n);
+    // The heading says "waiting"; the whole phrase is for screen readers and tooltips.
+    item.title = n ? format(data.text.waiting, { n }) : data.text.waitingNone;
     item.append(prefix, name, count);
     return item;
   }));
@@ -139,7 +152,13 @@ function showMessage(message) {
   const ticker = $("[data-ticker]");
   ticker.hidden = !message;
   $("[data-ticker-text]").textContent = message ? message.text : "";
-  ticker.classList.toggle("scrolling", Boolean(message) && message.text.length > 70);
+  ticker.classList.remove("scrolling");
+  const overflow = message ? $("[data-ticker-text]").scrollWidth - ticker.clientWidth * 0.95 : 0;
+  if (overflow > 0) {
+    ticker.style.setProperty("--ticker-shift", `-${Math.ceil(overflow)}px`);
+    ticker.style.setProperty("--ticker-seconds", `${Math.max(6, Math.ceil(overflow / 80))}s`);
+    ticker.classList.add("scrolling");
+  }
   if (message && message.expires_at) {
     const left = Date.parse(message.expires_at) - serverNow();
     // setTimeout overflows past ~24 days; a week is the longest a message lasts.
