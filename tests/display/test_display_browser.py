@@ -131,6 +131,20 @@ def test_a_call_made_through_the_api_appears_and_is_announced_in_spanish(
     assert problems == []
 
 
+def test_the_display_asks_to_keep_the_screen_awake(open_display):
+    page = open_display(before=lambda p: p.add_init_script("""
+      window.__wakeLocks = [];
+      Object.defineProperty(Navigator.prototype, "wakeLock", { configurable: true, get: () => ({
+        request: async (type) => {
+          window.__wakeLocks.push(type);
+          return { addEventListener() {} };
+        },
+      })});
+    """))
+    page.wait_for_function("window.__wakeLocks.length > 0")
+    assert page.evaluate("window.__wakeLocks") == ["screen"]
+
+
 def test_without_a_spanish_voice_the_display_plays_the_servers_espeak_audio(
         open_display, call, problems):
     page = open_display(init_script=NO_VOICES)
