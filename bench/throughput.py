@@ -87,7 +87,7 @@ def main() -> None:
         stack.callback(ctx.db.dispose)
         kiosk_token = tokens.create_token(ctx, "bench-kiosk", "kiosk")
         staff_token = tokens.create_token(ctx, "bench-staff", "staff")
-        base, gunicorn = _serve(url, workdir, stack, args.port)
+        base, gunicorn = _serve(url, workdir, stack, args.port, args.worker_class)
         target = Target(url=base, ctx=ctx, kiosk_token=kiosk_token, staff_token=staff_token,
                         server_pids=lambda: _children(gunicorn) + database_pids())
         results["issue"] = bench_issue(target, args)
@@ -112,6 +112,8 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--stock", type=int, default=None,
                         help="waiting tickets to have before call-next (default: twice what "
                              "the issue phase managed in as many seconds)")
+    parser.add_argument("--worker-class", default="gevent",
+                        help="gunicorn worker class (as in production: gevent)")
     parser.add_argument("--port", type=int, default=0, help="server port (default: a free one)")
     parser.add_argument("--workdir", default=None,
                         help="where the SQLite file and logs go; must be on the disk being "
@@ -145,13 +147,14 @@ def _prepare(url: str) -> Turnos:
     return Turnos(config=config, db=db, clock=Clock(), sink=NoPush())
 
 
-def _serve(url: str, workdir: Path, stack: ExitStack, port: int) -> tuple[str, int]:
+def _serve(url: str, workdir: Path, stack: ExitStack, port: int, worker_class: str
+           ) -> tuple[str, int]:
     """Start gunicorn as in production; its URL and the master's pid."""
     port = port or _free_port()
     env = {**os.environ, "TURNOS_CONFIG": str(CONFIG), "TURNOS_DATABASE_URL": url}
     log = (workdir / "gunicorn.log").open("wb")
     stack.callback(log.close)
-    command = [sys.executable, "-m", "gunicorn", "--worker-class", "gevent", "--workers", "1",
+    command = [sys.executable, "-m", "gunicorn", "--worker-class", worker_class, "--workers", "1",
                "--bind", f"127.0.0.1:{port}", "server.wsgi:app"]
     server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
 

@@ -22,6 +22,7 @@ from server.auth import csrf, headers
 from server.auth import views as staff_auth
 from server.config import load_config
 from server.context import Turnos
+from server.cookie_session import CookieSessions
 from server.db import Database
 from server.extensions import Extensions, init_app
 from server.migrate import upgrade
@@ -47,6 +48,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     # restart, which is safe; there is no fixed fallback secret.
     app.config["SECRET_KEY"] = settings.secret_key or secrets.token_hex(32)
     app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.session_interface = CookieSessions()
     app.config["KIOSK_IDLE_SECONDS"] = settings.kiosk_idle_seconds
 
     socketio = SocketIO(

@@ -110,7 +110,9 @@ def _sqlite_engine(url, pool_size: int) -> Engine:
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
         read_only = conn.get_execution_options().get("turnos_read_only", False)
-        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+        # Straight on the DBAPI connection: exec_driver_sql would run SQLAlchemy's whole
+        # execution machinery (events, context, result) for a statement that returns nothing.
+        conn.connection.dbapi_connection.execute("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
 

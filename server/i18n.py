@@ -35,6 +35,8 @@ def init_app(app: Flask, default_locale: str) -> None:
 
 def _remember_language(response: Response) -> Response:
     """Keep a tapped language for the page's own requests (its fetches carry no ?lang=)."""
+    if b"lang=" not in request.query_string:  # the usual case, without parsing the query
+        return response
     wanted = request.args.get("lang")
     if wanted in SUPPORTED:
         response.set_cookie(LANG_COOKIE, wanted, httponly=True, samesite="Lax",

@@ -44,9 +44,17 @@ def init_app(app: Flask) -> None:
     app.after_request(add_security_headers)
 
 
+# (lower-case name, name, value): checked in one pass over the response's headers, since
+# werkzeug's setdefault scans them all once per header.
+_MISSING_CHECK = tuple((name.lower(), name, value) for name, value in HEADERS.items())
+
+
 def add_security_headers(response: Response) -> Response:
-    for name, value in HEADERS.items():
-        response.headers.setdefault(name, value)
+    headers = response.headers
+    present = {name.lower() for name, _ in headers.items()}
+    for lower, name, value in _MISSING_CHECK:
+        if lower not in present:
+            headers.add(name, value)
     if request.is_secure:
         response.headers.setdefault("Strict-Transport-Security", HSTS)
     # Pages seen on a staff session are personal: keep them out of shared caches and history.

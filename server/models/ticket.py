@@ -41,15 +41,21 @@ class Ticket(Base):
             "status NOT IN ('called', 'serving') OR counter_id IS NOT NULL", name="held"
         ),
         # Queues: call-next seeks the oldest ticket of each (service, class, front) group here,
-        # and a waiting ticket's position counts its group from here without reading rows.
-        Index("ix_tickets_queue", "status", "service_code", "target_counter_id", "preferential",
-              "front", "queued_at", "id"),
-        # Tickets a transfer sent to one counter: few, so only those rows are indexed.
+        # and a waiting ticket's position and the per-service queue counts are counted from
+        # here without reading rows (hence day and issued_at; migration 0008).
+        Index("ix_tickets_queue", "status", "service_code", "target_counter_id", "day",
+              "preferential", "front", "queued_at", "id", "issued_at"),
+        # Tickets a transfer sent to one counter: few, so only those rows are indexed; with the
+        # columns call-next reads, so that SQLite prefers it to scanning ix_tickets_queue.
         Index(
             "ix_tickets_targeted",
             "target_counter_id",
             "status",
             "day",
+            "service_code",
+            "preferential",
+            "front",
+            "queued_at",
             sqlite_where=text("target_counter_id IS NOT NULL"),
             postgresql_where=text("target_counter_id IS NOT NULL"),
         ),

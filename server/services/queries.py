@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from server.context import Turnos
 from server.domain.errors import NotFound
 from server.domain.numbering import service_day
 from server.domain.tickets import TicketStatus
 from server.models import CounterRow, Ticket
+from server.prepared import Prepared
 from server.services.views import TicketView, load_ticket, ticket_view, waiting_position
 
 T = Ticket.__table__.c
@@ -59,16 +60,7 @@ def queues(ctx: Turnos) -> list[QueueStats]:
     now = ctx.clock.now()
     today = service_day(now, ctx.config.timezone)
     with ctx.db.read() as conn:
-        rows = conn.execute(
-            select(
-                T.service_code,
-                func.count(),
-                func.sum(func.cast(T.preferential, Ticket.__table__.c.sequence.type)),
-                func.min(T.issued_at),
-            )
-            .where(T.status == TicketStatus.WAITING.value, T.day == today)
-            .group_by(T.service_code)
-        ).all()
+        rows = _QUEUES.execute(conn, {"today": today}).all()
     found = {r[0]: r for r in rows}
     stats = []
     for service in ctx.config.services:
@@ -80,6 +72,20 @@ def queues(ctx: Turnos) -> list[QueueStats]:
         stats.append(QueueStats(service.code, row[1], int(row[2] or 0),
                                 max(0, int((now - oldest).total_seconds()))))
     return stats
+
+
+# Read from ix_tickets_queue alone (status, service, ..., day, preferential, ..., issued_at), in
+# service order: the hub runs this up to four times a second, whatever the queues' length.
+_QUEUES = Prepared(
+    select(
+        T.service_code,
+        func.count(),
+        func.sum(func.cast(T.preferential, Ticket.__table__.c.sequence.type)),
+        func.min(T.issued_at),
+    )
+    .where(T.status == TicketStatus.WAITING.value, T.day == bindparam("today"))
+    .group_by(T.service_code)
+)
 
 
 def counters(ctx: Turnos) -> list[CounterStatus]:
