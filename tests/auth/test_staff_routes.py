@@ -30,6 +30,7 @@ COUNTER_ROUTES = [
       for action in ("call-next", "call", "open", "pause", "close")],
     *[("POST", f"/counter/{{counter_id}}/ticket/{action}")
       for action in ("recall", "start", "complete", "no-show", "cancel", "transfer")],
+    ("POST", "/counter/{counter_id}/receipt/print-slip"),
 ]
 COVERED_ELSEWHERE = {"api", "kiosk", "follow", "display"}
 MANAGERS = {"manager", "admin"}
@@ -40,6 +41,12 @@ PUBLIC = {
     ("GET", "/login"),
     ("POST", "/login"),
     ("POST", "/logout"),
+    # Anyone holding a receipt (or its folio) may check it; an upload changes nothing stored.
+    ("GET", "/verify/"),
+    ("POST", "/verify/"),
+    ("GET", "/verify/{folio}"),
+    ("GET", "/verify/{folio}/receipt.pdf"),
+    ("GET", "/verify/{folio}/qr.svg"),
 }
 # The roles each route lets in; every other role gets a 403.
 ALLOWED = {
