@@ -42,7 +42,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from collections import defaultdict
@@ -55,7 +54,7 @@ sys.path.insert(0, str(ROOT))
 CONFIG = ROOT / "config.toml"
 # The production command (README "Production"), on a port of our own.
 GUNICORN = [sys.executable, "-m", "gunicorn", "--worker-class", "gevent", "--workers", "1",
-            "--worker-connections", "10000", "server.wsgi:app"]
+            "--worker-connections", "10000"]
 
 
 def main() -> None:
@@ -70,8 +69,9 @@ def main() -> None:
 
     config = load_config(CONFIG)
     with ExitStack() as stack:
-        workdir = Path(tempfile.mkdtemp(prefix="turnos-push-"))
-        stack.callback(shutil.rmtree, workdir, ignore_errors=True)
+        workdir = Path(tempfile.mkdtemp(prefix="turnos-push-", dir=args.keep))
+        if not args.keep:
+            stack.callback(shutil.rmtree, workdir, ignore_errors=True)
         url = f"sqlite:///{workdir / 'turnos.sqlite'}"
         turnos("db", "upgrade", database_url=url, config=CONFIG)
         tokens = {role: turnos("token", "create", f"push-{role}", "--role", role,
@@ -79,19 +79,24 @@ def main() -> None:
                   for role in ("staff", "display", "kiosk")}
         port = args.port or free_port()
         base = f"http://127.0.0.1:{port}"
-        worker_pid = _serve(base, port, url, workdir, stack)
+        worker_pid = _serve(base, port, url, workdir, stack, args.app)
         http = requests.Session()
         http.headers["Authorization"] = f"Bearer {tokens['staff']}"
         counters = [c.id for c in config.counters]
         calls_per_phase = int(args.rate * args.duration)
         stock = _issue_stock(http, base, config, counters, calls_per_phase * 3)
         results: dict = {"machine": machine(), "settings": {
-            k: v for k, v in vars(args).items() if k not in ("worker", "docs")}}
+            k: v for k, v in vars(args).items() if k not in ("worker", "docs", "keep")}}
         run = Phase(base, http, url, counters, config, args, worker_pid, workdir)
-        results["baseline"] = run.measure("baseline", [])
-        results["mix"] = run.measure("mix", _mix(config, tokens, args.clients,
-                                                 _waiting(url, stock)))
-        results["all"] = run.measure("all", [{"rooms": ["csa"], "token": None}] * args.clients)
+        phases = args.phases.split(",")
+        if "baseline" in phases:
+            results["baseline"] = run.measure("baseline", [])
+        if "mix" in phases:
+            results["mix"] = run.measure("mix", _mix(config, tokens, args.clients,
+                                                     _waiting(url, stock)))
+        if "all" in phases:
+            results["all"] = run.measure("all",
+                                         [{"rooms": ["csa"], "token": None}] * args.clients)
     _print(results)
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
@@ -107,9 +112,18 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--processes", type=int, default=4, help="client processes")
     parser.add_argument("--rate", type=float, default=10.0, help="call-next per second")
     parser.add_argument("--duration", type=float, default=30.0, help="seconds per phase")
+    parser.add_argument("--client", choices=("lean", "socketio"), default="lean",
+                        help="the load generator's client: a lean Socket.IO protocol client "
+                             "(default) or python-socketio's AsyncClient (heavier)")
     parser.add_argument("--no-deflate", dest="deflate", action="store_false",
                         help="clients do not offer permessage-deflate (browsers do)")
+    parser.add_argument("--phases", default="baseline,mix,all",
+                        help="which phases to run, comma-separated")
+    parser.add_argument("--app", default="server.wsgi:app",
+                        help="the WSGI application gunicorn serves (e.g. a profiling wrapper)")
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--keep", default=None, metavar="DIR",
+                        help="keep the database, server log and client records under DIR")
     parser.add_argument("--json", default=None, help="also write the results to this file")
     parser.add_argument("--docs", default=None,
                         help="write the 'Live push at scale' section of this Markdown file")
@@ -119,14 +133,14 @@ def _arguments() -> argparse.Namespace:
 
 # --- server and data ------------------------------------------------------------------------
 
-def _serve(base: str, port: int, url: str, workdir: Path, stack: ExitStack) -> int:
+def _serve(base: str, port: int, url: str, workdir: Path, stack: ExitStack, app: str) -> int:
     """Start the production command; the pid of its (single) worker."""
     import requests
 
     env = {**os.environ, "TURNOS_CONFIG": str(CONFIG), "TURNOS_DATABASE_URL": url}
     log = (workdir / "gunicorn.log").open("wb")
     stack.callback(log.close)
-    server = subprocess.Popen([*GUNICORN, "--bind", f"127.0.0.1:{port}"], cwd=ROOT, env=env,
+    server = subprocess.Popen([*GUNICORN, "--bind", f"127.0.0.1:{port}", app], cwd=ROOT, env=env,
                               stdout=log, stderr=subprocess.STDOUT)
 
     def stop() -> None:
@@ -232,7 +246,8 @@ class Phase:
               file=sys.stderr, flush=True)
         starts, latencies, statuses = self._drive()
         time.sleep(2)  # the last calls' events are on their way
-        cpu = _cpu_seconds(self.worker_pid) - cpu0
+        user, system = (b - a for a, b in zip(cpu0, _cpu_seconds(self.worker_pid), strict=True))
+        cpu = user + system
         seq1 = self._seq()
         received = self._stop_clients(workers)
         result = {
@@ -242,6 +257,7 @@ class Phase:
             "call_next_statuses": statuses,
             "call_next_ms": _percentiles([x * 1000 for x in latencies]),
             "server_cpu_seconds": round(cpu, 2),
+            "server_cpu_system_share": round(system / cpu, 2) if cpu else 0,
             "server_cpu_ms_per_call": round(cpu * 1000 / max(len(starts), 1), 1),
             "rss_mib_connected": rss_idle,
             "rss_mib_after": _rss(self.worker_pid),
@@ -263,7 +279,8 @@ class Phase:
                                                                             share * (n + 1)])]
             spec = self.workdir / f"{name}-{n}.json"
             spec.write_text(json.dumps({"url": self.base, "clients": part,
-                                        "deflate": self.args.deflate}))
+                                        "deflate": self.args.deflate,
+                                        "client": self.args.client}))
             out = self.workdir / f"{name}-{n}.out.json"
             procs.append((subprocess.Popen(
                 [sys.executable, __file__, "--worker", str(spec), str(out)],
@@ -384,39 +401,17 @@ class Phase:
 
 async def _client_worker(spec_path: Path, out: Path) -> None:
     """Connect this process' share of clients, report ready, record until told to stop."""
-    import socketio
-
     spec = json.loads(spec_path.read_text())
     gate = asyncio.Semaphore(20)
     records: list[dict] = []
-    clients: list[socketio.AsyncClient] = []
-    extra = {"compress": 15} if spec["deflate"] else {}
+    closers: list = []
+    client = _socketio_client if spec["client"] == "socketio" else _lean_client
 
     async def connect(entry: dict) -> None:
         record = {"index": entry["index"], "events": [], "queue": [], "disconnects": 0}
         records.append(record)
-        client = socketio.AsyncClient(reconnection=False, websocket_extra_options=extra)
-        clients.append(client)
-
-        async def on_any(name, data=None):
-            arrived = time.monotonic()
-            if name == "queue.changed":
-                record["queue"].append((data["seq"], arrived))
-            elif name.startswith("ticket."):
-                record["events"].append((data["seq"], arrived))
-
-        def on_disconnect(*_args):
-            record["disconnects"] += 1
-
-        client.on("*", on_any)
-        client.on("disconnect", on_disconnect)
         async with gate:
-            auth = {"token": entry["token"]} if entry["token"] else None
-            await client.connect(spec["url"], auth=auth, transports=["websocket"],
-                                 wait_timeout=60)
-            reply = await client.call("subscribe", {"rooms": entry["rooms"]}, timeout=60)
-            if not reply.get("ok"):
-                raise RuntimeError(f"subscribe refused: {reply}")
+            closers.append(await client(spec, entry, record))
 
     try:
         await asyncio.gather(*(connect(entry) for entry in spec["clients"]))
@@ -428,7 +423,103 @@ async def _client_worker(spec_path: Path, out: Path) -> None:
     # Copied before disconnecting: the disconnects below are ours, not the server's.
     snapshot = [dict(r) for r in records]
     out.write_text(json.dumps(snapshot))
-    await asyncio.gather(*(c.disconnect() for c in clients), return_exceptions=True)
+    await asyncio.gather(*(close() for close in closers), return_exceptions=True)
+
+
+async def _socketio_client(spec: dict, entry: dict, record: dict):
+    """A python-socketio AsyncClient, as a Python integration would connect."""
+    import socketio
+
+    extra = {"compress": 15} if spec["deflate"] else {}
+    client = socketio.AsyncClient(reconnection=False, websocket_extra_options=extra)
+
+    async def on_any(name, data=None):
+        arrived = time.monotonic()
+        if name == "queue.changed":
+            record["queue"].append((data["seq"], arrived))
+        elif name.startswith("ticket."):
+            record["events"].append((data["seq"], arrived))
+
+    def on_disconnect(*reason):
+        record["disconnects"] += 1
+        record["disconnect_reason"] = [str(r) for r in reason]
+
+    client.on("*", on_any)
+    client.on("disconnect", on_disconnect)
+    auth = {"token": entry["token"]} if entry["token"] else None
+    await client.connect(spec["url"], auth=auth, transports=["websocket"], wait_timeout=60)
+    reply = await client.call("subscribe", {"rooms": entry["rooms"]}, timeout=60)
+    if not reply.get("ok"):
+        raise RuntimeError(f"subscribe refused: {reply}")
+    return client.disconnect
+
+
+_EVENT = re.compile(r'^42\["([\w.]+)",\{"seq":(\d+)')
+
+
+async def _lean_client(spec: dict, entry: dict, record: dict):
+    """The Socket.IO protocol over one aiohttp WebSocket, with only what a screen needs.
+
+    python-socketio's client spends more CPU on each message than the server now does, so
+    hundreds of them per process would measure the load generator, not the server. This one
+    speaks the same protocol (Engine.IO 4 open/ping/pong, Socket.IO connect with auth, an
+    acknowledged subscribe) and reads only the event name and seq of each message.
+    """
+    import aiohttp
+
+    session = aiohttp.ClientSession()
+    url = spec["url"].replace("http", "ws", 1) + "/socket.io/?EIO=4&transport=websocket"
+    ws = await session.ws_connect(url, compress=15 if spec["deflate"] else 0,
+                                  autoping=True, max_msg_size=0)
+    opened = await ws.receive_str(timeout=60)
+    if not opened.startswith("0"):
+        raise RuntimeError(f"no Engine.IO open packet: {opened!r}")
+    auth = {"token": entry["token"]} if entry["token"] else {}
+    await ws.send_str("40" + json.dumps(auth))
+    while not (reply := await ws.receive_str(timeout=60)).startswith("4"):
+        if reply == "2":
+            await ws.send_str("3")
+    if not reply.startswith("40"):
+        raise RuntimeError(f"connection refused: {reply!r}")
+    await ws.send_str("421" + json.dumps(["subscribe", {"rooms": entry["rooms"]}]))
+    while not (reply := await ws.receive_str(timeout=60)).startswith("431"):
+        if reply == "2":
+            await ws.send_str("3")
+    if not json.loads(reply[3:])[0].get("ok"):
+        raise RuntimeError(f"subscribe refused: {reply}")
+
+    async def read() -> None:
+        async for message in ws:
+            arrived = time.monotonic()
+            if message.type != aiohttp.WSMsgType.TEXT:
+                break
+            data = message.data
+            if data == "2":
+                await ws.send_str("3")
+                continue
+            match = _EVENT.match(data)
+            if match is None:
+                continue
+            name, seq = match.group(1), int(match.group(2))
+            if name == "queue.changed":
+                record["queue"].append((seq, arrived))
+            elif name.startswith("ticket."):
+                record["events"].append((seq, arrived))
+        if not closing:
+            record["disconnects"] += 1
+            record["disconnect_reason"] = [str(ws.close_code)]
+
+    closing = False
+    reader = asyncio.create_task(read())
+
+    async def close() -> None:
+        nonlocal closing
+        closing = True
+        await ws.close()
+        await session.close()
+        reader.cancel()
+
+    return close
 
 
 # --- measuring the server -------------------------------------------------------------------
@@ -443,9 +534,11 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-def _cpu_seconds(pid: int) -> float:
+def _cpu_seconds(pid: int) -> tuple[float, float]:
+    """User and system CPU seconds of `pid` so far."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    ticks = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / ticks, int(fields[12]) / ticks
 
 
 def _rss(pid: int) -> float:

@@ -9,8 +9,8 @@ the events it missed in those rooms, in order, or a fresh snapshot when too much
 Joining the rooms and choosing the replay range happen under the same lock the dispatcher
 holds while emitting, so an event is either replayed or pushed live, never both, never neither.
 
-Queue counts change with every ticket; they are coalesced into at most a few `queue.changed`
-messages per second. Ticket events are never coalesced or dropped.
+Queue counts change with every ticket; they are coalesced into at most one `queue.changed`
+message per second. Ticket events are never coalesced or dropped.
 """
 
 from __future__ import annotations
@@ -37,7 +37,11 @@ log = logging.getLogger(__name__)
 RING_SIZE = 5_000
 # A client that missed more than this gets a snapshot instead of a replay.
 REPLAY_LIMIT = 1_000
-QUEUE_FLUSH_SECONDS = 0.25
+# Queue counts go out at most once a second: with a thousand clients in service rooms, every
+# flush is a thousand messages (see docs/performance.md, "Live push at scale").
+QUEUE_FLUSH_SECONDS = 1.0
+# How long the dispatcher waits for new events before it looks at its timers.
+IDLE_WAIT_SECONDS = 0.25
 # Events written by another process (the CLI) are picked up from the database this often.
 POLL_SECONDS = 1.0
 # An event that overtook an earlier one waits this long for it before the log is read.
@@ -130,7 +134,7 @@ class Hub:
     def _run(self) -> None:
         while True:
             try:
-                self.pump(timeout=QUEUE_FLUSH_SECONDS)
+                self.pump(timeout=IDLE_WAIT_SECONDS)
             except Exception:  # the dispatcher must outlive any one bad event
                 log.exception("event dispatch failed; continuing")
                 time.sleep(0.1)

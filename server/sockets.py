@@ -11,6 +11,7 @@ from flask import request
 from flask_socketio import SocketIO
 from sqlalchemy import select
 
+from server import websocket
 from server.auth import sessions
 from server.config_types import CsaConfig
 from server.extensions import Extensions
@@ -86,6 +87,7 @@ class Connections:
 
 def register(socketio: SocketIO, ext: Extensions) -> None:
     connections = ext.connections
+    websocket.install(socketio.server.eio)
 
     @socketio.on("connect")
     def on_connect(auth: Any = None):

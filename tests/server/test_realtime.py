@@ -145,3 +145,36 @@ def test_event_rooms_cover_both_sides_of_a_transfer(app: Flask, ctx):
     rooms = hub.rooms_of(dataclasses.replace(event))
     assert {"zone:planta-alta", "zone:planta-baja", "counter:V17", "ticket:9",
             "agency:rc", "agency:rentas"} <= rooms
+
+
+def test_a_burst_of_calls_reaches_a_screen_in_order_while_queue_counts_are_coalesced(
+    app: Flask, ctx, auth: Auth
+):
+    hub = ext(app).hub
+    screen = _socket(app, auth.secret("display"))
+    assert screen.emit("subscribe", {"rooms": ["zone:planta-alta"]}, callback=True)["ok"]
+    for n in range(20):
+        _issue(ctx, key=f"key-{n:04}")
+    hub._last_flush = 0.0
+    hub.pump()
+    screen.get_received()
+    called = []
+    for _ in range(20):  # one counter as fast as it can go: call, and the citizen gives up
+        ticket = calling.call_next(ctx, "V17", actor="staff")
+        calling.cancel(ctx, ticket.id, actor="staff")
+        called.append(ticket.number)
+    hub._last_flush = time.monotonic()  # counts were just sent: the burst must wait its turn
+    hub.pump()
+    received = screen.get_received()
+    calls = [m["args"][0] for m in received if m["name"] == "ticket.called"]
+    assert [c["ticket"]["number"] for c in calls] == called
+    seqs = [m["args"][0]["seq"] for m in received if m["name"].startswith("ticket.")]
+    assert seqs == list(range(seqs[0], seqs[0] + 40))
+    assert [m for m in received if m["name"] == "queue.changed"] == []
+    hub._last_flush = 0.0
+    hub.pump()
+    changes = [m["args"][0] for m in screen.get_received() if m["name"] == "queue.changed"]
+    assert len(changes) == 1
+    assert changes[0]["seq"] == seqs[-1]
+    acta = next(q for q in changes[0]["queues"] if q["service"] == "ACTA")
+    assert acta["waiting"] == 0
