@@ -24,6 +24,7 @@ simple-websocket and wsproto unchanged.
 
 from __future__ import annotations
 
+import contextlib
 import struct
 from typing import Any
 
@@ -106,10 +107,17 @@ def install(eio: Any) -> bool:
                     or owner.upgrading or owner.closed):
                 return False
             raw = getattr(ws.sock, "_sock", None)  # gevent's non-blocking socket underneath
-            encoded = packet.encode()
-            if raw is None or not isinstance(encoded, str):
+            if raw is None:
                 return False
-            frame = text_frame(encoded)
+            # A broadcast hands the same packet object to every client: frame it once.
+            frame = getattr(packet, "lean_frame", None)
+            if frame is None:
+                encoded = packet.encode()
+                if not isinstance(encoded, str):
+                    return False
+                frame = text_frame(encoded)
+                with contextlib.suppress(AttributeError):
+                    packet.lean_frame = frame
             try:
                 sent = raw.send(frame)
             except BlockingIOError:
