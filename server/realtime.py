@@ -40,6 +40,8 @@ REPLAY_LIMIT = 1_000
 # Queue counts go out at most once a second: with a thousand clients in service rooms, every
 # flush is a thousand messages (see docs/performance.md, "Live push at scale").
 QUEUE_FLUSH_SECONDS = 1.0
+# Queue counts go to this many clients at a time, ticket events and requests going in between.
+FLUSH_SLICE = 100
 # How long the dispatcher waits for new events before it looks at its timers.
 IDLE_WAIT_SECONDS = 0.25
 # Events written by another process (the CLI) are picked up from the database this often.
@@ -141,6 +143,17 @@ class Hub:
 
     def pump(self, timeout: float = 0.0) -> None:
         """Take what arrived, emit whatever is now in order, flush queue counts when due."""
+        self._dispatch(timeout)
+        now = time.monotonic()
+        if self._dirty_services and now - self._last_flush >= QUEUE_FLUSH_SECONDS:
+            self._last_flush = now
+            self._flush_queues()
+        if now - self._last_day_close >= DAY_CLOSE_SECONDS:
+            self._last_day_close = now
+            daily.close_previous_days(self._ctx)
+
+    def _dispatch(self, timeout: float = 0.0) -> None:
+        """Emit the ticket events that arrived (waiting up to `timeout` for some), in order."""
         try:
             batch = self._inbox.get(timeout=timeout) if timeout else self._inbox.get_nowait()
         except queue.Empty:
@@ -165,12 +178,6 @@ class Hub:
             if gap_stuck or now - self._last_poll > POLL_SECONDS:
                 self._last_poll = now
                 self._catch_up_from_log()
-        if self._dirty_services and now - self._last_flush >= QUEUE_FLUSH_SECONDS:
-            self._last_flush = now
-            self._flush_queues()
-        if now - self._last_day_close >= DAY_CLOSE_SECONDS:
-            self._last_day_close = now
-            daily.close_previous_days(self._ctx)
 
     def _emit_in_order(self) -> None:
         while self.dispatched + 1 in self._held:
@@ -207,7 +214,16 @@ class Hub:
         rooms: set[str] = set()
         for code in dirty:
             rooms |= self._rooms.of_service(code)
-        self._socketio.emit("queue.changed", {"seq": seq, "queues": stats}, to=tuple(rooms))
+        # Nearly every client listens to some service: sent a slice at a time, with the other
+        # greenlets (requests) let through and ticket events that came meanwhile sent first.
+        manager = self._socketio.server.manager
+        sids = [sid for sid, _ in manager.get_participants("/", tuple(rooms))]
+        message = {"seq": seq, "queues": stats}
+        for start in range(0, len(sids), FLUSH_SLICE):
+            self._socketio.emit("queue.changed", message, to=sids[start:start + FLUSH_SLICE])
+            if start + FLUSH_SLICE < len(sids):
+                self._socketio.sleep(0)
+                self._dispatch()
 
     # --- rooms --------------------------------------------------------------------------
 

@@ -178,3 +178,20 @@ def test_a_burst_of_calls_reaches_a_screen_in_order_while_queue_counts_are_coale
     assert changes[0]["seq"] == seqs[-1]
     acta = next(q for q in changes[0]["queues"] if q["service"] == "ACTA")
     assert acta["waiting"] == 0
+
+
+def test_queue_counts_sent_a_slice_at_a_time_reach_every_screen_once(
+    app: Flask, ctx, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setattr(realtime, "FLUSH_SLICE", 2)
+    hub = ext(app).hub
+    screens = [_socket(app) for _ in range(5)]
+    for n, screen in enumerate(screens):
+        rooms = ["csa"] if n % 2 else ["service:ACTA", "csa"]
+        assert screen.emit("subscribe", {"rooms": rooms}, callback=True)["ok"]
+    _issue(ctx)
+    hub._last_flush = 0.0
+    hub.pump()
+    for screen in screens:
+        changes = [m for m in screen.get_received() if m["name"] == "queue.changed"]
+        assert len(changes) == 1
