@@ -1,6 +1,7 @@
 """Production entry point for gunicorn with the gevent worker.
 
-    gunicorn --worker-class gevent --workers 1 --bind 0.0.0.0:8000 server.wsgi:app
+    gunicorn --worker-class gevent --workers 1 --worker-connections 10000 \
+             --bind 0.0.0.0:8000 server.wsgi:app
 
 One worker: Socket.IO keeps each client's session in the process that accepted it, and the
 hub's seq-ordered dispatch lives there too; one gevent process holds thousands of WebSocket
