@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from sqlalchemy import Connection
-from sqlalchemy.exc import MultipleResultsFound, NoResultFound
+from sqlalchemy.exc import DBAPIError, MultipleResultsFound, NoResultFound, StatementError
 from sqlalchemy.sql import ClauseElement
 
 _MISSING = object()
@@ -103,12 +103,22 @@ class _Plan:
 
     def run(self, connection: Connection, parameters: Mapping[str, Any]) -> Rows:
         values = []
-        for name, fallback, processor in self.binds:
-            value = parameters.get(name, fallback)
-            if value is _MISSING:
-                raise KeyError(f"statement parameter '{name}' was not given")
-            values.append(processor(value) if processor is not None else value)
-        cursor = connection.connection.dbapi_connection.execute(self.sql, values)
+        try:
+            for name, fallback, processor in self.binds:
+                value = parameters.get(name, fallback)
+                if value is _MISSING:
+                    raise KeyError(f"statement parameter '{name}' was not given")
+                values.append(processor(value) if processor is not None else value)
+        except Exception as error:
+            # As Connection.execute reports a value that cannot be bound.
+            raise StatementError(str(error), self.sql, dict(parameters), error) from error
+        dbapi = connection.connection.dbapi_connection
+        try:
+            cursor = dbapi.execute(self.sql, values)
+        except connection.dialect.loaded_dbapi.Error as error:
+            # As Connection.execute raises it: IntegrityError and the rest of sqlalchemy.exc.
+            raise DBAPIError.instance(self.sql, values, error,
+                                      connection.dialect.loaded_dbapi.Error) from error
         if not self.returns_rows:
             return Rows([], cursor.rowcount)
         raw = cursor.fetchall()
