@@ -30,6 +30,7 @@ from pyhanko_certvalidator import ValidationContext
 from server.config_types import ReceiptsConfig
 from server.receipts.document import WORDS, ReceiptContent, build_page
 from server.receipts.fonts import REGULAR, StampFontFactory, load_font
+from server.receipts.sync import outside_event_loop
 
 FIELD_NAME = "Firma"
 # The stamp's text sits at the left, with a small margin, like the rest of the receipt.
@@ -228,10 +229,10 @@ class ReceiptSigner:
         page = build_page(content, self.page_size)
         pdf_signer = self._pdf_signer(content, page.stamp_box, page.regular_font)
         out = io.BytesIO()
-        pdf_signer.sign_pdf(
+        outside_event_loop(lambda: pdf_signer.sign_pdf(
             page.writer, bytes_reserved=BYTES_RESERVED[self.level], output=out,
             appearance_text_params={"signer": self.signer_name,
-                                    "folio": content.receipt_folio})
+                                    "folio": content.receipt_folio}))
         return out.getvalue()
 
     def sign(self, unsigned_pdf: bytes, *, receipt_folio: str = "") -> bytes:
@@ -240,10 +241,10 @@ class ReceiptSigner:
         box = (50, 40, 350, 114)
         pdf_signer = self._pdf_signer(None, box)
         out = io.BytesIO()
-        pdf_signer.sign_pdf(
+        folio = receipt_folio or _folio_of(unsigned_pdf)
+        outside_event_loop(lambda: pdf_signer.sign_pdf(
             writer, bytes_reserved=BYTES_RESERVED[self.level], output=out,
-            appearance_text_params={"signer": self.signer_name,
-                                    "folio": receipt_folio or _folio_of(unsigned_pdf)})
+            appearance_text_params={"signer": self.signer_name, "folio": folio}))
         return out.getvalue()
 
 

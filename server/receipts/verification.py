@@ -22,6 +22,7 @@ from pyhanko_certvalidator import ValidationContext
 
 from server.config_types import ReceiptsConfig
 from server.receipts.document import FOLIO_KEY
+from server.receipts.sync import outside_event_loop
 
 __all__ = ["TrustRootsError", "VerificationResult", "load_trust_roots", "verify_pdf"]
 
@@ -94,7 +95,8 @@ def verify_pdf(data: bytes, trust_roots: Sequence[x509.Certificate]) -> Verifica
             TAMPERED, "The receipt folio was changed after the file was signed.",
             receipt_folio=folio)
     try:
-        status = validate_pdf_signature(signature, _context(reader, trust_roots))
+        context = _context(reader, trust_roots)
+        status = outside_event_loop(lambda: validate_pdf_signature(signature, context))
     except Exception as error:  # a mangled signature container, certificate or digest
         log.info("receipt signature unusable: %s", error)
         return VerificationResult(

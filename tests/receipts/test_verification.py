@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 
 import pytest
@@ -112,3 +113,12 @@ def test_a_trust_root_that_is_not_a_certificate_is_a_clear_error(test_ca, tmp_pa
 
     with pytest.raises(TrustRootsError, match="not a certificate"):
         load_trust_roots(test_ca.config(trust_roots=(str(tmp_path / "ca.pem"),)))
+
+
+def test_receipts_are_signed_and_checked_from_a_thread_that_runs_an_event_loop(signer, test_ca):
+    # pyHanko's synchronous calls start an event loop of their own; a host that already runs
+    # one (an asyncio server, a browser driver in the same process) must still get receipts.
+    async def inside_a_loop() -> str:
+        return verify_pdf(signer.sign_receipt(receipt()), test_ca.trust_roots).status
+
+    assert asyncio.run(inside_a_loop()) == "valid"
