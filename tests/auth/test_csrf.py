@@ -41,7 +41,8 @@ def values(ctx) -> dict[str, object]:
     target = accounts.create_account(ctx, username="blanco", display_name="Blanco",
                                      role="orientation", agency_id=None,
                                      password="una frase bastante larga", actor=accounts.CLI)
-    return {"user_id": target.id, "counter_id": "V17"}
+    return {"user_id": target.id, "counter_id": "V17", "zone_id": "planta-alta",
+            "folio": "R7K2-9QXM-4TPD-H3WN"}
 
 
 def test_there_are_session_routes_to_protect(app):
