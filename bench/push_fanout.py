@@ -80,6 +80,14 @@ def main() -> None:
         port = args.port or free_port()
         base = f"http://127.0.0.1:{port}"
         worker_pid = _serve(base, port, url, workdir, stack, args.app)
+        if args.pin and len(os.sched_getaffinity(0)) > 1:
+            # The server on the first CPU, the driver and the clients on the others: on one
+            # machine a send over loopback wakes the reader, which would otherwise take the
+            # server's CPU in the middle of a fan-out (real clients are on other machines).
+            cpus = sorted(os.sched_getaffinity(0))
+            for task in Path(f"/proc/{worker_pid}/task").iterdir():
+                os.sched_setaffinity(int(task.name), cpus[:1])
+            os.sched_setaffinity(0, cpus[1:])
         http = requests.Session()
         http.headers["Authorization"] = f"Bearer {tokens['staff']}"
         counters = [c.id for c in config.counters]
@@ -122,6 +130,9 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--app", default="server.wsgi:app",
                         help="the WSGI application gunicorn serves (e.g. a profiling wrapper)")
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--no-pin", dest="pin", action="store_false",
+                        help="do not pin the server to one CPU and the load generator to the "
+                             "others")
     parser.add_argument("--keep", default=None, metavar="DIR",
                         help="keep the database, server log and client records under DIR")
     parser.add_argument("--json", default=None, help="also write the results to this file")
