@@ -20,6 +20,7 @@ from pyhanko_certvalidator import ValidationContext
 
 from server.receipts.document import render_pdf
 from server.receipts.signing import ReceiptSigner, SigningSetupError
+from server.receipts.sync import outside_event_loop
 from server.receipts.verification import verify_pdf
 from tests.receipts.core_support import (  # noqa: F401  (fixtures, used by name)
     make_test_keys,
@@ -34,7 +35,8 @@ from tests.receipts.core_support import (  # noqa: F401  (fixtures, used by name
 
 def _status(data: bytes, roots):
     signature = PdfFileReader(io.BytesIO(data)).embedded_signatures[0]
-    return signature, validate_pdf_signature(signature, ValidationContext(trust_roots=roots))
+    context = ValidationContext(trust_roots=roots)
+    return signature, outside_event_loop(lambda: validate_pdf_signature(signature, context))
 
 
 def _pdfsig(tmp_path, data: bytes) -> str:
@@ -202,7 +204,8 @@ def test_with_validation_data_embedded_receipts_are_b_lt_and_validate_offline(
                     "allow_fetching": False}
         context = (dss.as_validation_context(settings) if with_crls else
                    ValidationContext(other_certs=list(dss.load_certs()), crls=[], **settings))
-        return validate_pdf_signature(reader.embedded_signatures[0], context)
+        return outside_event_loop(
+            lambda: validate_pdf_signature(reader.embedded_signatures[0], context))
 
     status = offline(with_crls=True)
 
