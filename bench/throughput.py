@@ -5,8 +5,9 @@
 
 Each run builds a fresh database (an SQLite file in a temporary directory on the real disk, or
 a PostgreSQL server started with fsync=on and synchronous_commit=on), creates a kiosk and a
-staff token, starts `gunicorn --worker-class gevent --workers 1 server.wsgi:app` as in
-production, and drives it with wrk in a separate process (bench/issue.lua, bench/call_next.lua):
+staff token, starts `gunicorn --worker-class gevent --workers 1 --worker-connections 10000
+server.wsgi:app` as in production, and drives it with wrk in a separate process
+(bench/issue.lua, bench/call_next.lua):
 
 1. issue: POST /api/v1/tickets at 16 connections, a fresh Idempotency-Key per request, cycling
    through every service of config.toml; after a warm-up, one measured run.
@@ -154,8 +155,9 @@ def _serve(url: str, workdir: Path, stack: ExitStack, port: int, worker_class: s
     env = {**os.environ, "TURNOS_CONFIG": str(CONFIG), "TURNOS_DATABASE_URL": url}
     log = (workdir / "gunicorn.log").open("wb")
     stack.callback(log.close)
+    # The production command of server/wsgi.py.
     command = [sys.executable, "-m", "gunicorn", "--worker-class", worker_class, "--workers", "1",
-               "--bind", f"127.0.0.1:{port}", "server.wsgi:app"]
+               "--worker-connections", "10000", "--bind", f"127.0.0.1:{port}", "server.wsgi:app"]
     server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
 
     def stop() -> None:
