@@ -631,6 +631,18 @@ def _markdown(results: dict) -> str:
             f"{_ms(call, 'p50')} / {_ms(call, 'p99')} | {row['server_cpu_ms_per_call']} ms | "
             f"{row['rss_mib_connected']:.0f} MiB |")
     base, worst = results.get("baseline"), results.get("all")
+    if base and latency:
+        lines += [
+            "",
+            "Where the time goes: the latency includes the call-next request itself, which took "
+            f"p50 {mix['call_next_ms']['p50']} ms with the clients connected "
+            f"({base['call_next_ms']['p50']} ms without); once its response was back, the call "
+            f"reached the clients p50 {mix['after_response_ms']['p50']} ms later. The server's "
+            "CPU per call grew from "
+            f"{base['server_cpu_ms_per_call']} ms to {mix['server_cpu_ms_per_call']} ms with "
+            "the real mix, so one process has room to spare; the rest is the machine being "
+            "shared (see Load below).",
+        ]
     per_delivery = ""
     if base and worst and worst.get("deliveries_expected"):
         extra_cpu = worst["server_cpu_seconds"] - base["server_cpu_seconds"]
@@ -651,7 +663,9 @@ def _markdown(results: dict) -> str:
         "create`), the production command `gunicorn --worker-class gevent --workers 1 "
         "--worker-connections 10000 server.wsgi:app`, a stock of waiting tickets. A driver "
         "goes round the 30 counters at a steady pace: complete the counter's previous "
-        "ticket, call-next (timed), start it, issue one new ticket — four events per call.",
+        "ticket, call-next (timed), start it, issue one new ticket — four events per call. "
+        "The server's worker is pinned to the first CPU, the driver and the four client "
+        "processes to the other (`--no-pin` to let them float).",
         "- Real mix: 10 kiosks and start pages in `csa`; 10 hall displays in their `zone:`; "
         "30 counter terminals in `counter:` and their services' rooms; the rest are phones "
         "following one waiting ticket each (`ticket:` and its `service:` room, as the follow "
