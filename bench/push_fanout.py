@@ -640,8 +640,10 @@ def _markdown(results: dict) -> str:
             f"reached the clients p50 {mix['after_response_ms']['p50']} ms later. The server's "
             "CPU per call grew from "
             f"{base['server_cpu_ms_per_call']} ms to {mix['server_cpu_ms_per_call']} ms with "
-            "the real mix, so one process has room to spare; the rest is the machine being "
-            "shared (see Load below).",
+            "the real mix (well under one CPU at this pace). Why call-next itself slows down "
+            "with the clients connected is not separated here; the two CPUs were shared with "
+            "other work (see Load below), so a quiet machine should be measured before "
+            "concluding.",
         ]
     per_delivery = ""
     if base and worst and worst.get("deliveries_expected"):
