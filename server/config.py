@@ -665,6 +665,7 @@ def _security(t: _Table) -> SecurityConfig:
         ),
     )
 
+
 _RECEIPTS_KEYS = (
     "enabled", "pkcs12", "key", "certificates", "passphrase_env", "trust_roots", "crls",
     "tsa_url", "embed_validation_data", "retention_days", "page_size", "show_staff_name",
