@@ -1,8 +1,10 @@
 """Signing receipts outside the request path: the server's worker and the day batch.
 
-The worker signs pending receipts in the background (a Socket.IO background task, like the
-print worker), retrying failures with back-off up to MAX_ATTEMPTS, and sweeps expired PDFs
-once an hour. `pump()` does one pass so tests drive it without threads.
+The worker signs pending receipts in the background, retrying failures with back-off up to
+MAX_ATTEMPTS, and sweeps expired PDFs once an hour. The server runs it in a process of its own
+(`turnos receipts work`, started with the server and ending with it): a signature is ~10 ms of
+pure CPU, which in the server's single event loop would hold up every request and every push
+to the screens behind it. `pump()` does one pass so tests drive it without processes.
 
 Storing a signed PDF: the file is written under a temporary name, then, in one write
 transaction, the row becomes signed (only if it still is what the signer read: pending, or
@@ -22,7 +24,10 @@ import hashlib
 import logging
 import multiprocessing
 import os
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -30,13 +35,13 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
-from flask_socketio import SocketIO
 from sqlalchemy import Connection, Row, bindparam, select, update
 
 from server.config_types import CsaConfig
 from server.context import Turnos
 from server.models import Receipt, Ticket
 from server.services import receipts
+from server.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -132,37 +137,32 @@ def record_failure(ctx: Turnos, receipt: Row, error: str) -> SignOutcome:
 class ReceiptWorker:
     """Signs due receipts; `start()` runs it in the background, `pump()` does one pass."""
 
-    def __init__(self, ctx: Turnos, socketio: SocketIO | None = None, *,
+    def __init__(self, ctx: Turnos, *,
                  signer_factory: Callable[[CsaConfig], Any] = make_signer) -> None:
         self._ctx = ctx
-        self._socketio = socketio
         self._signer_factory = signer_factory
         self._signer: Any = None
-        self._wake = threading.Event()
         self._lock = threading.Lock()
         self._started = False
+        self._process: subprocess.Popen | None = None
         self._last_sweep: float | None = None
 
-    def start(self) -> None:
-        """Start the background task once per process (idempotent)."""
+    def start(self, settings: Settings) -> None:
+        """Start the signing process once per server process (idempotent)."""
         with self._lock:
-            if self._started or self._socketio is None or not receipts.enabled(self._ctx.config):
+            if self._started or not receipts.enabled(self._ctx.config):
                 return
             self._started = True
-        self._socketio.start_background_task(self._run)
+        self._process = launch_signing_process(settings)
 
-    def wake(self) -> None:
-        """Look for pending receipts now rather than at the next poll."""
-        self._wake.set()
-
-    def _run(self) -> None:
-        while True:
+    def run(self, *, stop: Callable[[], bool]) -> None:
+        """Sign what comes due until `stop()` says so (checked between passes)."""
+        while not stop():
             try:
                 self.pump()
             except Exception:  # the worker must outlive any one bad receipt
                 log.exception("receipt worker pass failed; continuing")
-            self._wake.wait(POLL_SECONDS)
-            self._wake.clear()
+            time.sleep(POLL_SECONDS)
 
     def signer(self) -> Any:
         if self._signer is None:
@@ -171,8 +171,6 @@ class ReceiptWorker:
 
     def pump(self) -> list[SignOutcome]:
         """One pass: sweep expired PDFs when due, then sign the receipts that are due."""
-        import time
-
         if self._last_sweep is None or time.monotonic() - self._last_sweep > SWEEP_SECONDS:
             self._last_sweep = time.monotonic()
             receipts.sweep_expired(self._ctx)
@@ -191,13 +189,24 @@ class ReceiptWorker:
         return record_signed(self._ctx, receipt, pdf, force=force)
 
 
-def install(app: Flask, ctx: Turnos, socketio: SocketIO, *, start: bool) -> ReceiptWorker:
-    """Give the app its receipt worker (see `worker_of`) and start it unless told not to."""
-    worker = ReceiptWorker(ctx, socketio)
+def install(app: Flask, ctx: Turnos, settings: Settings) -> ReceiptWorker:
+    """Give the app its receipt worker (see `worker_of`) and start its process unless the
+    settings say the background workers stay off (tests that pump by hand)."""
+    worker = ReceiptWorker(ctx)
     app.extensions["turnos.receipts"] = worker
-    if start:
-        worker.start()
+    if settings.start_hub:
+        worker.start(settings)
     return worker
+
+
+def launch_signing_process(settings: Settings) -> subprocess.Popen:
+    """`turnos receipts work` on this server's config and database, ending with this process."""
+    env = {**os.environ, "TURNOS_CONFIG": str(Path(settings.config_path).resolve()),
+           "TURNOS_DATABASE_URL": settings.database_url}
+    return subprocess.Popen(
+        [sys.executable, "-m", "server", "receipts", "work", "--parent-pid", str(os.getpid())],
+        env=env, stdin=subprocess.DEVNULL,
+    )
 
 
 def worker_of(app: Flask) -> ReceiptWorker:

@@ -1,0 +1,85 @@
+"""A live server signs receipts in a process of its own (a signature is ~10 ms of pure CPU
+that would hold up the server's event loop), and that process ends with the server."""
+# Fixtures imported from delivery_support are parameters of the tests below.
+# ruff: noqa: F811
+
+from __future__ import annotations
+
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import requests
+
+from server.receipts.keys import PASSPHRASE_FILE
+from tests.receipts.delivery_support import PASSPHRASE_ENV, test_keys, write_config  # noqa: F401
+from tests.support.live_server import LiveServer, turnos
+
+pytestmark = pytest.mark.slow
+
+MONDAY_10AM = "2026-11-23T16:00:00Z"
+
+
+def signing_processes(server_pid: int) -> list[int]:
+    """Children of the server running `turnos receipts work`."""
+    children: list[int] = []
+    for task in Path(f"/proc/{server_pid}/task").iterdir():
+        children += [int(pid) for pid in (task / "children").read_text().split()]
+    return [pid for pid in children
+            if b"receipts\0work" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+
+
+def alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] not in "ZX"
+    except FileNotFoundError:
+        return False
+
+
+def until(condition, timeout: float = 30.0):
+    deadline = time.monotonic() + timeout
+    while not (result := condition()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return result
+
+
+def test_a_live_server_signs_receipts_in_a_process_that_ends_with_it(tmp_path, test_keys):
+    config = write_config(tmp_path, test_keys)
+    url = f"sqlite:///{tmp_path / 'turnos.sqlite'}"
+    kiosk, staff = (turnos("token", "create", role, "--role", role, database_url=url,
+                           config=config).strip() for role in ("kiosk", "staff"))
+    env = {"TURNOS_CLOCK_START": MONDAY_10AM,
+           PASSPHRASE_ENV: (test_keys / PASSPHRASE_FILE).read_text().strip()}
+    live = LiveServer(url, config=config, env=env, log_path=tmp_path / "server.log").start()
+    try:
+        assert live.process is not None
+        signers = until(lambda: signing_processes(live.process.pid))
+        assert len(signers) == 1, live.log()
+        ticket = requests.post(f"{live.url}/api/v1/tickets", json={"service": "ACTA"},
+                               headers={"Authorization": f"Bearer {kiosk}",
+                                        "Idempotency-Key": uuid.uuid4().hex}, timeout=10).json()
+        as_staff = {"Authorization": f"Bearer {staff}"}
+        called = requests.post(f"{live.url}/api/v1/counters/V17/call-next", headers=as_staff,
+                               timeout=10)
+        assert called.json()["id"] == ticket["id"]
+        for action in ("start", "complete"):
+            answer = requests.post(f"{live.url}/api/v1/tickets/{ticket['id']}/{action}",
+                                   json={"outcome": "resolved"} if action == "complete" else {},
+                                   headers=as_staff, timeout=10)
+            assert answer.status_code == 200, answer.text
+        follow_json = ticket["follow_url"].rstrip("/") + ".json"
+        follow_json = live.url + "/t/" + follow_json.rsplit("/t/", 1)[1]
+
+        def signed_receipt():
+            receipt = requests.get(follow_json, timeout=10).json()["receipt"]
+            return receipt if receipt and receipt["status"] == "signed" else None
+
+        receipt = until(signed_receipt)
+        assert receipt is not None, live.log()
+        pdf = requests.get(live.url + receipt["download_url"], timeout=10)
+        assert pdf.content.startswith(b"%PDF-")
+    finally:
+        live.stop()
+
+    assert until(lambda: not alive(signers[0]), timeout=10), "it outlived the server"
