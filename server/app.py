@@ -25,7 +25,6 @@ from server.context import Turnos
 from server.cookie_session import CookieSessions
 from server.db import Database
 from server.extensions import Extensions, init_app
-from server.json_provider import FastJSONProvider
 from server.migrate import upgrade
 from server.realtime import Hub
 from server.services import print_worker, receipt_worker
@@ -48,7 +47,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     # Without TURNOS_SECRET_KEY each start gets a fresh random key: nothing signed survives a
     # restart, which is safe; there is no fixed fallback secret.
     app.config["SECRET_KEY"] = settings.secret_key or secrets.token_hex(32)
-    app.json = FastJSONProvider(app)  # orjson; keys in insertion order
+    app.json.sort_keys = False  # type: ignore[attr-defined]
     app.session_interface = CookieSessions()
     app.config["KIOSK_IDLE_SECONDS"] = settings.kiosk_idle_seconds
 
