@@ -91,5 +91,5 @@ def create_app(settings: Settings | None = None) -> Flask:
     if settings.start_hub:
         hub.start()
     print_worker.install(app, ctx, socketio, start=settings.start_hub)
-    receipt_worker.install(app, ctx, settings)
+    receipt_worker.install(app, ctx, socketio, settings)
     return app

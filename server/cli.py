@@ -328,26 +328,6 @@ def receipts_sign(settings: Settings, day, force: bool, processes: int | None) -
         sys.exit(1)
 
 
-@receipts_group.command("work")
-@click.option("--parent-pid", type=int, default=None,
-              help="stop once this process (the server that started the worker) has ended")
-@click.pass_obj
-def receipts_work(settings: Settings, parent_pid: int | None) -> None:
-    """Sign receipts as tickets are completed (the server starts one; or run it as a service)."""
-    import os
-
-    from server.services import receipt_worker
-
-    # No migration or catalog sync here: the server that started this has done both.
-    ctx = Turnos(config=load_config(settings.config_path), db=Database(settings.database_url),
-                 clock=settings.clock, sink=NoPush())
-    try:
-        receipt_worker.ReceiptWorker(ctx).run(
-            stop=lambda: parent_pid is not None and os.getppid() != parent_pid)
-    finally:
-        ctx.db.dispose()
-
-
 def _table(rows: list[tuple[str, ...]]) -> None:
     """Columns padded to their widest cell; the last one as it is."""
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]

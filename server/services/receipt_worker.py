@@ -1,10 +1,10 @@
 """Signing receipts outside the request path: the server's worker and the day batch.
 
-The worker signs pending receipts in the background, retrying failures with back-off up to
-MAX_ATTEMPTS, and sweeps expired PDFs once an hour. The server runs it in a process of its own
-(`turnos receipts work`, started with the server and ending with it): a signature is ~10 ms of
-pure CPU, which in the server's single event loop would hold up every request and every push
-to the screens behind it. `pump()` does one pass so tests drive it without processes.
+The worker signs pending receipts in the background (a Socket.IO background task, like the
+print worker), retrying failures with back-off up to MAX_ATTEMPTS, and sweeps expired PDFs
+once an hour. In the server the signatures themselves are made in a child process
+(server.services.signing_process), so they never hold up the event loop. `pump()` does one
+pass so tests drive it without threads.
 
 Storing a signed PDF: the file is written under a temporary name, then, in one write
 transaction, the row becomes signed (only if it still is what the signer read: pending, or
@@ -24,8 +24,6 @@ import hashlib
 import logging
 import multiprocessing
 import os
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -35,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from flask_socketio import SocketIO
 from sqlalchemy import Connection, Row, bindparam, select, update
 
 from server.config_types import CsaConfig
@@ -137,27 +136,26 @@ def record_failure(ctx: Turnos, receipt: Row, error: str) -> SignOutcome:
 class ReceiptWorker:
     """Signs due receipts; `start()` runs it in the background, `pump()` does one pass."""
 
-    def __init__(self, ctx: Turnos, *,
+    def __init__(self, ctx: Turnos, socketio: SocketIO | None = None, *,
                  signer_factory: Callable[[CsaConfig], Any] = make_signer) -> None:
         self._ctx = ctx
+        self._socketio = socketio
         self._signer_factory = signer_factory
         self._signer: Any = None
         self._lock = threading.Lock()
         self._started = False
-        self._process: subprocess.Popen | None = None
         self._last_sweep: float | None = None
 
-    def start(self, settings: Settings) -> None:
-        """Start the signing process once per server process (idempotent)."""
+    def start(self) -> None:
+        """Start the background task once per process (idempotent)."""
         with self._lock:
-            if self._started or not receipts.enabled(self._ctx.config):
+            if self._started or self._socketio is None or not receipts.enabled(self._ctx.config):
                 return
             self._started = True
-        self._process = launch_signing_process(settings)
+        self._socketio.start_background_task(self._run)
 
-    def run(self, *, stop: Callable[[], bool]) -> None:
-        """Sign what comes due until `stop()` says so (checked between passes)."""
-        while not stop():
+    def _run(self) -> None:
+        while True:
             try:
                 self.pump()
             except Exception:  # the worker must outlive any one bad receipt
@@ -189,24 +187,21 @@ class ReceiptWorker:
         return record_signed(self._ctx, receipt, pdf, force=force)
 
 
-def install(app: Flask, ctx: Turnos, settings: Settings) -> ReceiptWorker:
-    """Give the app its receipt worker (see `worker_of`) and start its process unless the
-    settings say the background workers stay off (tests that pump by hand)."""
-    worker = ReceiptWorker(ctx)
+def install(app: Flask, ctx: Turnos, socketio: SocketIO, settings: Settings) -> ReceiptWorker:
+    """Give the app its receipt worker (see `worker_of`) and start it, signing in a child
+    process, unless the settings keep background work off (tests that pump it by hand sign
+    in their own process)."""
+    from server.services.signing_process import SigningProcess
+
+    def in_child_process(config: CsaConfig) -> SigningProcess:
+        return SigningProcess(settings.config_path)
+
+    worker = ReceiptWorker(ctx, socketio,
+                           signer_factory=in_child_process if settings.start_hub else make_signer)
     app.extensions["turnos.receipts"] = worker
     if settings.start_hub:
-        worker.start(settings)
+        worker.start()
     return worker
-
-
-def launch_signing_process(settings: Settings) -> subprocess.Popen:
-    """`turnos receipts work` on this server's config and database, ending with this process."""
-    env = {**os.environ, "TURNOS_CONFIG": str(Path(settings.config_path).resolve()),
-           "TURNOS_DATABASE_URL": settings.database_url}
-    return subprocess.Popen(
-        [sys.executable, "-m", "server", "receipts", "work", "--parent-pid", str(os.getpid())],
-        env=env, stdin=subprocess.DEVNULL,
-    )
 
 
 def worker_of(app: Flask) -> ReceiptWorker:

@@ -1,5 +1,6 @@
-"""A live server signs receipts in a process of its own (a signature is ~10 ms of pure CPU
-that would hold up the server's event loop), and that process ends with the server."""
+"""A live server signs receipts in a child process (a signature is ~10 ms of pure CPU that
+would hold up the server's event loop), which ends with the server; and the child's protocol:
+a receipt in, its signed PDF or what went wrong out."""
 # Fixtures imported from delivery_support are parameters of the tests below.
 # ruff: noqa: F811
 
@@ -12,7 +13,11 @@ from pathlib import Path
 import pytest
 import requests
 
+from server.config import load_config
 from server.receipts.keys import PASSPHRASE_FILE
+from server.receipts.verification import load_trust_roots, verify_pdf
+from server.services.signing_process import SigningFailed, SigningProcess
+from tests.receipts.core_support import receipt
 from tests.receipts.delivery_support import PASSPHRASE_ENV, test_keys, write_config  # noqa: F401
 from tests.support.live_server import LiveServer, turnos
 
@@ -22,12 +27,12 @@ MONDAY_10AM = "2026-11-23T16:00:00Z"
 
 
 def signing_processes(server_pid: int) -> list[int]:
-    """Children of the server running `turnos receipts work`."""
+    """Children of the server running server.services.signing_process."""
     children: list[int] = []
     for task in Path(f"/proc/{server_pid}/task").iterdir():
         children += [int(pid) for pid in (task / "children").read_text().split()]
     return [pid for pid in children
-            if b"receipts\0work" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+            if b"server.services.signing_process" in Path(f"/proc/{pid}/cmdline").read_bytes()]
 
 
 def alive(pid: int) -> bool:
@@ -54,8 +59,6 @@ def test_a_live_server_signs_receipts_in_a_process_that_ends_with_it(tmp_path, t
     live = LiveServer(url, config=config, env=env, log_path=tmp_path / "server.log").start()
     try:
         assert live.process is not None
-        signers = until(lambda: signing_processes(live.process.pid))
-        assert len(signers) == 1, live.log()
         ticket = requests.post(f"{live.url}/api/v1/tickets", json={"service": "ACTA"},
                                headers={"Authorization": f"Bearer {kiosk}",
                                         "Idempotency-Key": uuid.uuid4().hex}, timeout=10).json()
@@ -79,7 +82,39 @@ def test_a_live_server_signs_receipts_in_a_process_that_ends_with_it(tmp_path, t
         assert receipt is not None, live.log()
         pdf = requests.get(live.url + receipt["download_url"], timeout=10)
         assert pdf.content.startswith(b"%PDF-")
+        signers = signing_processes(live.process.pid)
+        assert len(signers) == 1, live.log()
     finally:
         live.stop()
 
     assert until(lambda: not alive(signers[0]), timeout=10), "it outlived the server"
+
+
+def test_the_signing_process_answers_a_receipt_with_its_signed_pdf(tmp_path, test_keys,
+                                                                   monkeypatch):
+    monkeypatch.setenv(PASSPHRASE_ENV, (test_keys / PASSPHRASE_FILE).read_text().strip())
+    process = SigningProcess(write_config(tmp_path, test_keys))
+    try:
+        first, second = (process.sign_receipt(receipt(receipt_folio=folio))
+                         for folio in ("CSA-AAAA-0001", "CSA-AAAA-0002"))
+        pid = process.pid
+    finally:
+        process.close()
+
+    trust = load_trust_roots(load_config(tmp_path / "config.toml").receipts)
+    assert [verify_pdf(pdf, trust).receipt_folio for pdf in (first, second)] == [
+        "CSA-AAAA-0001", "CSA-AAAA-0002"]
+    assert all(verify_pdf(pdf, trust).status == "valid" for pdf in (first, second))
+    assert pid is not None and not alive(pid)
+
+
+def test_a_signing_process_without_its_keys_says_why_for_each_receipt(tmp_path, test_keys,
+                                                                       monkeypatch):
+    monkeypatch.delenv(PASSPHRASE_ENV, raising=False)
+    process = SigningProcess(write_config(tmp_path, test_keys))
+    try:
+        for _ in range(2):
+            with pytest.raises(SigningFailed, match=PASSPHRASE_ENV):
+                process.sign_receipt(receipt())
+    finally:
+        process.close()
