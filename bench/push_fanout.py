@@ -51,6 +51,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.report import child_pids  # noqa: E402
+
 CONFIG = ROOT / "config.toml"
 # The production command (README "Production"), on a port of our own.
 GUNICORN = [sys.executable, "-m", "gunicorn", "--worker-class", "gevent", "--workers", "1",
@@ -168,7 +170,7 @@ def _serve(base: str, port: int, url: str, workdir: Path, stack: ExitStack, app:
             sys.exit(f"gunicorn exited:\n{(workdir / 'gunicorn.log').read_text()}")
         with contextlib.suppress(requests.RequestException):
             if requests.get(f"{base}/healthz", timeout=2).status_code == 200:
-                workers = _children(server.pid)
+                workers = child_pids(server.pid)
                 if len(workers) == 1:
                     return workers[0]
         time.sleep(0.2)
@@ -541,16 +543,6 @@ async def _lean_client(spec: dict, entry: dict, record: dict):
 
 
 # --- measuring the server -------------------------------------------------------------------
-
-def _children(pid: int) -> list[int]:
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        with contextlib.suppress(OSError, IndexError, ValueError):
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            if int(fields[1]) == pid:
-                found.append(int(stat.parent.name))
-    return found
-
 
 def _cpu_seconds(pid: int) -> tuple[float, float]:
     """User and system CPU seconds of `pid` so far."""

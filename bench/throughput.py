@@ -48,6 +48,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import func, select  # noqa: E402
 
+from bench.report import child_pids  # noqa: E402
 from server.clock import Clock  # noqa: E402
 from server.config import load_config  # noqa: E402
 from server.context import NoPush, Turnos  # noqa: E402
@@ -90,7 +91,7 @@ def main() -> None:
         staff_token = tokens.create_token(ctx, "bench-staff", "staff")
         base, gunicorn = _serve(url, workdir, stack, args.port, args.worker_class)
         target = Target(url=base, ctx=ctx, kiosk_token=kiosk_token, staff_token=staff_token,
-                        server_pids=lambda: _children(gunicorn) + database_pids())
+                        server_pids=lambda: child_pids(gunicorn) + database_pids())
         results["issue"] = bench_issue(target, args)
         results["call_next"] = bench_call_next(target, args,
                                                results["issue"]["issue"]["per_second"])
@@ -136,7 +137,7 @@ def _database(kind: str, workdir: Path, stack: ExitStack
     server = PostgresServer.start(fsync=True)
     stack.callback(server.stop)
     postmaster = int((server.root / "data" / "postmaster.pid").read_text().split()[0])
-    return server.create_database(), lambda: [postmaster, *_children(postmaster)]
+    return server.create_database(), lambda: [postmaster, *child_pids(postmaster)]
 
 
 def _prepare(url: str) -> Turnos:
@@ -274,16 +275,6 @@ def _wrk(target: Target, script: str, seconds: int, connections: int, threads: i
     result["server_cpu_ms_per_request"] = 1000 * cpu / max(1.0, result["requests"])
     result["load_average_after"] = os.getloadavg()[0]
     return result
-
-
-def _children(pid: int) -> list[int]:
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        with contextlib.suppress(OSError, IndexError, ValueError):
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            if int(fields[1]) == pid:
-                found.append(int(stat.parent.name))
-    return found
 
 
 def _cpu_seconds(pids: list[int]) -> float:
