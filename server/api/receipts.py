@@ -9,8 +9,9 @@ from flask import request, url_for
 from server.api import bp
 from server.api.errors import ApiError
 from server.extensions import ctx
+from server.receipts.document import ReceiptContent
 from server.services import receipts
-from server.services.receipts import ReceiptFacts, ReceiptView
+from server.services.receipts import ReceiptView
 from server.verify.checks import UploadRefused, check_stored, iso, read_upload, trust_roots
 
 
@@ -57,7 +58,7 @@ def _receipt_json(receipt: ReceiptView) -> dict[str, Any]:
     }
 
 
-def _facts_json(facts: ReceiptFacts) -> dict[str, Any]:
+def _facts_json(facts: ReceiptContent) -> dict[str, Any]:
     return {
         "csa_name": facts.csa_name,
         "agency_name": facts.agency_name,

@@ -104,7 +104,7 @@ class ReceiptContent:
     service_code: str
     service_name: str
     ticket_number: str
-    counter_name: str
+    counter_name: str | None      # None when the ticket never reached a counter
     staff_name: str | None
     issued_at: dt.datetime
     called_at: dt.datetime | None

@@ -72,19 +72,7 @@ def make_signer(config: CsaConfig) -> Any:
 
 def receipt_content(config: CsaConfig, conn: Connection, receipt: Row) -> Any:
     """The ReceiptContent the PDF renderer needs, from the database."""
-    from server.receipts.document import ReceiptContent
-
-    f = receipts.facts_from(config, conn, receipt)
-    return ReceiptContent(
-        receipt_folio=receipt.folio, csa_name=f.csa_name, agency_name=f.agency_name,
-        service_code=f.service_code, service_name=f.service_name,
-        ticket_number=f.ticket_number, counter_name=f.counter_name or "",
-        staff_name=f.staff_name, issued_at=f.issued_at, called_at=f.called_at,
-        started_at=f.started_at, completed_at=f.completed_at, outcome=f.outcome,
-        procedure_folio=f.procedure_folio, note=f.note,
-        verify_url=receipts.verify_url(config, receipt.folio), timezone=config.timezone,
-        locale=receipt.locale,
-    )
+    return receipts.facts_from(config, conn, receipt)
 
 
 def record_signed(ctx: Turnos, receipt: Row, pdf: bytes, *, force: bool = False) -> SignOutcome:

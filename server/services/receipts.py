@@ -21,7 +21,7 @@ import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Row, bindparam, insert, select, update
 
@@ -30,6 +30,9 @@ from server.context import Turnos
 from server.domain.numbering import service_day
 from server.domain.receipt_folio import new_folio, normalize_folio
 from server.models import Receipt, StaffUser, Ticket
+
+if TYPE_CHECKING:  # the PDF library loads pyHanko: only the worker and the verify views need it
+    from server.receipts.document import ReceiptContent
 
 R = Receipt.__table__.c
 T = Ticket.__table__.c
@@ -158,32 +161,12 @@ def latest_for_counter(ctx: Turnos, counter_id: str) -> ReceiptView | None:
     return receipt_view(ctx.config, row)
 
 
-@dataclass(frozen=True, slots=True)
-class ReceiptFacts:
-    """What a receipt says, as the verify page and the API show it (CSA local times)."""
-
-    csa_name: str
-    agency_name: str
-    service_code: str
-    service_name: str
-    ticket_number: str
-    counter_name: str | None
-    staff_name: str | None
-    issued_at: dt.datetime
-    called_at: dt.datetime | None
-    started_at: dt.datetime | None
-    completed_at: dt.datetime
-    outcome: str
-    procedure_folio: str | None
-    note: str | None
-
-
-def facts(ctx: Turnos, receipt: ReceiptView) -> ReceiptFacts:
+def facts(ctx: Turnos, receipt: ReceiptView) -> ReceiptContent:
     with ctx.db.read() as conn:
         return facts_from(ctx.config, conn, receipt)
 
 
-def facts_from(config: CsaConfig, conn: Connection, receipt: ReceiptView | Row) -> ReceiptFacts:
+def facts_from(config: CsaConfig, conn: Connection, receipt: ReceiptView | Row) -> ReceiptContent:
     """The receipt's contents from its ticket, the catalog and (if shown) the clerk's name."""
     ticket = conn.execute(_TICKET, {"ticket_id": receipt.ticket_id}).one()
     staff_name = None
@@ -193,7 +176,9 @@ def facts_from(config: CsaConfig, conn: Connection, receipt: ReceiptView | Row) 
 
 
 def facts_of(config: CsaConfig, ticket: Row | Any, receipt: ReceiptView | Row | Any,
-             staff_name: str | None) -> ReceiptFacts:
+             staff_name: str | None) -> ReceiptContent:
+    from server.receipts.document import ReceiptContent
+
     service = config.service(ticket.service_code)
     english = receipt.locale == "en"
     counter_id = receipt.counter_id or ticket.counter_id
@@ -201,7 +186,8 @@ def facts_of(config: CsaConfig, ticket: Row | Any, receipt: ReceiptView | Row | 
         counter_name = config.counter(counter_id).name if counter_id else None
     except KeyError:  # a counter since removed from config.toml
         counter_name = counter_id
-    return ReceiptFacts(
+    return ReceiptContent(
+        receipt_folio=receipt.folio,
         csa_name=config.name,
         agency_name=config.agency(service.agency).name,
         service_code=service.code,
@@ -216,6 +202,9 @@ def facts_of(config: CsaConfig, ticket: Row | Any, receipt: ReceiptView | Row | 
         outcome=ticket.outcome or "resolved",
         procedure_folio=ticket.folio,
         note=ticket.note,
+        verify_url=verify_url(config, receipt.folio),
+        timezone=config.timezone,
+        locale=receipt.locale,
     )
 
 
