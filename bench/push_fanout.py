@@ -37,7 +37,6 @@ import os
 import platform
 import re
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -51,12 +50,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.report import child_pids  # noqa: E402
+from bench.report import child_pids, start_gunicorn  # noqa: E402
 
 CONFIG = ROOT / "config.toml"
-# The production command (README "Production"), on a port of our own.
-GUNICORN = [sys.executable, "-m", "gunicorn", "--worker-class", "gevent", "--workers", "1",
-            "--worker-connections", "10000"]
 
 
 def main() -> None:
@@ -150,20 +146,8 @@ def _serve(base: str, port: int, url: str, workdir: Path, stack: ExitStack, app:
     """Start the production command; the pid of its (single) worker."""
     import requests
 
-    env = {**os.environ, "TURNOS_CONFIG": str(CONFIG), "TURNOS_DATABASE_URL": url}
-    log = (workdir / "gunicorn.log").open("wb")
-    stack.callback(log.close)
-    server = subprocess.Popen([*GUNICORN, "--bind", f"127.0.0.1:{port}", app], cwd=ROOT, env=env,
-                              stdout=log, stderr=subprocess.STDOUT)
-
-    def stop() -> None:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-
-    stack.callback(stop)
+    server = start_gunicorn(stack, port=port, database_url=url, config=CONFIG,
+                            log_path=workdir / "gunicorn.log", app=app)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if server.poll() is not None:

@@ -1,10 +1,17 @@
-"""What the benchmarks share: their figures' section of docs/performance.md, and finding a
-server's worker processes."""
+"""What the benchmarks share: their figures' section of docs/performance.md, the production
+server they measure, and finding its worker processes."""
 
 from __future__ import annotations
 
 import contextlib
+import os
+import signal
+import subprocess
+import sys
+from contextlib import ExitStack
 from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def write_section(path: Path, title: str, section: str) -> None:
@@ -31,3 +38,25 @@ def child_pids(pid: int) -> list[int]:
             if int(fields[1]) == pid:
                 found.append(int(stat.parent.name))
     return found
+
+
+def start_gunicorn(stack: ExitStack, *, port: int, database_url: str, config: Path,
+                   log_path: Path, worker_class: str = "gevent",
+                   app: str = "server.wsgi:app") -> subprocess.Popen:
+    """The production command (README "Production") on `port`, stopped when `stack` closes."""
+    env = {**os.environ, "TURNOS_CONFIG": str(config), "TURNOS_DATABASE_URL": database_url}
+    log = log_path.open("wb")
+    stack.callback(log.close)
+    command = [sys.executable, "-m", "gunicorn", "--worker-class", worker_class, "--workers", "1",
+               "--worker-connections", "10000", "--bind", f"127.0.0.1:{port}", app]
+    server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+
+    def stop() -> None:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+    stack.callback(stop)
+    return server

@@ -29,7 +29,6 @@ import os
 import platform
 import re
 import shutil
-import signal
 import socket
 import sqlite3
 import subprocess
@@ -48,7 +47,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import func, select  # noqa: E402
 
-from bench.report import child_pids  # noqa: E402
+from bench.report import child_pids, start_gunicorn  # noqa: E402
 from server.clock import Clock  # noqa: E402
 from server.config import load_config  # noqa: E402
 from server.context import NoPush, Turnos  # noqa: E402
@@ -153,22 +152,8 @@ def _serve(url: str, workdir: Path, stack: ExitStack, port: int, worker_class: s
            ) -> tuple[str, int]:
     """Start gunicorn as in production; its URL and the master's pid."""
     port = port or _free_port()
-    env = {**os.environ, "TURNOS_CONFIG": str(CONFIG), "TURNOS_DATABASE_URL": url}
-    log = (workdir / "gunicorn.log").open("wb")
-    stack.callback(log.close)
-    # The production command of server/wsgi.py.
-    command = [sys.executable, "-m", "gunicorn", "--worker-class", worker_class, "--workers", "1",
-               "--worker-connections", "10000", "--bind", f"127.0.0.1:{port}", "server.wsgi:app"]
-    server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-
-    def stop() -> None:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-
-    stack.callback(stop)
+    server = start_gunicorn(stack, port=port, database_url=url, config=CONFIG,
+                            log_path=workdir / "gunicorn.log", worker_class=worker_class)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
