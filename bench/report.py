@@ -7,9 +7,10 @@ import contextlib
 import os
 import signal
 import subprocess
-import sys
 from contextlib import ExitStack
 from pathlib import Path
+
+from server.gunicorn_settings import command as production_command
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -41,14 +42,16 @@ def child_pids(pid: int) -> list[int]:
 
 
 def start_gunicorn(stack: ExitStack, *, port: int, database_url: str, config: Path,
-                   log_path: Path, worker_class: str = "gevent",
+                   log_path: Path, workers: int | None = None, worker_class: str | None = None,
                    app: str = "server.wsgi:app") -> subprocess.Popen:
-    """The production command (README "Production") on `port`, stopped when `stack` closes."""
+    """The production command (README "Production") on `port`, stopped when `stack` closes.
+
+    `workers` None: one per core, as in production."""
     env = {**os.environ, "TURNOS_CONFIG": str(config), "TURNOS_DATABASE_URL": database_url}
     log = log_path.open("wb")
     stack.callback(log.close)
-    command = [sys.executable, "-m", "gunicorn", "--worker-class", worker_class, "--workers", "1",
-               "--worker-connections", "10000", "--bind", f"127.0.0.1:{port}", app]
+    command = production_command(f"127.0.0.1:{port}", workers)
+    command[-1:] = [*(["--worker-class", worker_class] if worker_class else []), app]
     server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
 
     def stop() -> None:

@@ -5,8 +5,8 @@
 
 Each run builds a fresh database (an SQLite file in a temporary directory on the real disk, or
 a PostgreSQL server started with fsync=on and synchronous_commit=on), creates a kiosk and a
-staff token, starts `gunicorn --worker-class gevent --workers 1 --worker-connections 10000
-server.wsgi:app` as in production, and drives it with wrk in a separate process
+staff token, starts `gunicorn --config python:server.gunicorn_settings server.wsgi:app` as in
+production (gevent, one worker process per core), and drives it with wrk in a separate process
 (bench/issue.lua, bench/call_next.lua):
 
 1. issue: POST /api/v1/tickets at 16 connections, a fresh Idempotency-Key per request, cycling
@@ -88,7 +88,7 @@ def main() -> None:
         stack.callback(ctx.db.dispose)
         kiosk_token = tokens.create_token(ctx, "bench-kiosk", "kiosk")
         staff_token = tokens.create_token(ctx, "bench-staff", "staff")
-        base, gunicorn = _serve(url, workdir, stack, args.port, args.worker_class)
+        base, gunicorn = _serve(url, workdir, stack, args.port, args.worker_class, args.workers)
         target = Target(url=base, ctx=ctx, kiosk_token=kiosk_token, staff_token=staff_token,
                         server_pids=lambda: child_pids(gunicorn) + database_pids())
         results["issue"] = bench_issue(target, args)
@@ -113,8 +113,11 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--stock", type=int, default=None,
                         help="waiting tickets to have before call-next (default: twice what "
                              "the issue phase managed in as many seconds)")
-    parser.add_argument("--worker-class", default="gevent",
-                        help="gunicorn worker class (as in production: gevent)")
+    parser.add_argument("--worker-class", default=None,
+                        help="gunicorn worker class (default as in production: gevent)")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="gunicorn worker processes (default as in production: one per "
+                             "core)")
     parser.add_argument("--port", type=int, default=0, help="server port (default: a free one)")
     parser.add_argument("--workdir", default=None,
                         help="where the SQLite file and logs go; must be on the disk being "
@@ -148,12 +151,13 @@ def _prepare(url: str) -> Turnos:
     return Turnos(config=config, db=db, clock=Clock(), sink=NoPush())
 
 
-def _serve(url: str, workdir: Path, stack: ExitStack, port: int, worker_class: str
-           ) -> tuple[str, int]:
+def _serve(url: str, workdir: Path, stack: ExitStack, port: int, worker_class: str | None,
+           workers: int | None) -> tuple[str, int]:
     """Start gunicorn as in production; its URL and the master's pid."""
     port = port or _free_port()
     server = start_gunicorn(stack, port=port, database_url=url, config=CONFIG,
-                            log_path=workdir / "gunicorn.log", worker_class=worker_class)
+                            log_path=workdir / "gunicorn.log", worker_class=worker_class,
+                            workers=workers)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

@@ -63,8 +63,8 @@ def clear_message(zone_id: str):
 def _push(zone: DisplayZone, message: dict | None) -> None:
     """Tell the zone's displays now. No seq: it is not an event of the log, and a display
     that misses it reads the line again when it reconnects."""
-    ext().socketio.emit("display.message", {"zone": zone.id, "message": message},
-                        to=f"zone:{zone.id}")
+    ext().connections.emit("display.message", {"zone": zone.id, "message": message},
+                           to=f"zone:{zone.id}")
 
 
 def _page(*, error: str | None = None, zone: DisplayZone | None = None, status: int = 200):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import secrets
+from contextlib import nullcontext
 
 from flask import Flask
 from flask_socketio import SocketIO
@@ -26,6 +28,7 @@ from server.cookie_session import CookieSessions
 from server.db import Database
 from server.extensions import Extensions, init_app
 from server.migrate import upgrade
+from server.peers import Peers, one_at_a_time, run_directory
 from server.realtime import Hub
 from server.services import print_worker, receipt_worker
 from server.services.catalog import sync_catalog
@@ -39,9 +42,11 @@ def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings()
     config = load_config(settings.config_path)
     db = Database(settings.database_url)
-    if settings.migrate:
-        upgrade(db.engine)
-    sync_catalog(db, config)
+    # Several server processes start at once under gunicorn: one at a time here.
+    with one_at_a_time(run_directory(db.url), "start") if settings.start_hub else nullcontext():
+        if settings.migrate:
+            upgrade(db.engine)
+        sync_catalog(db, config)
 
     app = Flask(__name__)
     # Without TURNOS_SECRET_KEY each start gets a fresh random key: nothing signed survives a
@@ -63,10 +68,13 @@ def create_app(settings: Settings | None = None) -> Flask:
         hops = settings.proxy_hops
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     ctx = Turnos(config=config, db=db, clock=settings.clock, sink=None)  # type: ignore[arg-type]
-    hub = Hub(ctx, socketio)
+    # The other server processes on this database (gunicorn runs several); none in tests that
+    # drive the background work by hand.
+    peers = Peers(run_directory(db.url)) if settings.start_hub else None
+    hub = Hub(ctx, socketio, peers)
     ctx.sink = hub
     extensions = Extensions(ctx=ctx, socketio=socketio, hub=hub, tokens=TokenChecker(ctx),
-                            connections=sockets.Connections(socketio))
+                            connections=sockets.Connections(socketio, peers))
     init_app(app, extensions)
 
     app.config["BABEL_DEFAULT_TIMEZONE"] = config.timezone.key
@@ -88,8 +96,19 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(displays_bp)
     app.register_blueprint(verify_bp)
     sockets.register(socketio, extensions)
-    if settings.start_hub:
+    printing = print_worker.install(app, ctx, socketio, peers)
+    receipts = receipt_worker.install(app, ctx, socketio, settings)
+    if peers is not None:
+        peers.on("events", hub.peer_committed)
+        peers.open()
+        atexit.register(peers.close)
+        socketio.start_background_task(peers.listen)
         hub.start()
-    print_worker.install(app, ctx, socketio, start=settings.start_hub)
-    receipt_worker.install(app, ctx, socketio, settings)
+
+        def lead() -> None:
+            printing.start()
+            receipts.start()
+
+        # Printing and signing run once per CSA: in the process that leads.
+        socketio.start_background_task(peers.lead_then, lead, socketio.sleep)
     return app

@@ -11,6 +11,8 @@ lets concurrent commits share a WAL flush, so each write is a transaction of its
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import os
 import sys
 import threading
@@ -51,9 +53,11 @@ class Database:
         if self.is_sqlite:
             self.engine = _sqlite_engine(parsed, pool_size)
             # SQLite has one writer at a time: writers queue in this process (GroupCommit)
-            # rather than in SQLite's busy handler, whose sleep-and-retry collapses under load.
-            # busy_timeout still arbitrates between processes (the CLI next to a server).
-            self._group_commit = GroupCommit(self.engine)
+            # and between the server's worker processes (WriterLock) rather than in SQLite's
+            # busy handler, whose sleep-and-retry collapses under load and, under gevent,
+            # would stop the event loop. busy_timeout still arbitrates with other programs
+            # (the CLI next to a server).
+            self._group_commit = GroupCommit(self.engine, WriterLock.beside(parsed.database))
         else:
             self.engine = create_engine(
                 parsed, pool_size=pool_size, max_overflow=pool_size * 2, pool_pre_ping=True
@@ -151,8 +155,9 @@ class GroupCommit:
     # Past this many writes the group commits even if more are waiting, to bound latency.
     MAX_WRITES = 100
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, writer_lock: WriterLock | None = None) -> None:
         self._engine = engine
+        self._writer_lock = writer_lock
         # Guards the three fields below; held only for a few instructions.
         self._mutex = threading.Lock()
         self._taken = False
@@ -176,9 +181,12 @@ class GroupCommit:
                     if conn is not None:
                         conn.close()
                     conn = self._conn = self._engine.connect()
+                if self._writer_lock is not None:
+                    self._writer_lock.acquire()
                 try:
                     batch = _Batch(conn, conn.begin())
                 except BaseException:
+                    self._release_writer_lock()
                     self._conn = None
                     conn.close()
                     raise
@@ -235,11 +243,16 @@ class GroupCommit:
                 return
             self._batch = None
         try:
-            self._commit(batch)
+            self._commit(batch, self._writer_lock)
         finally:
+            self._release_writer_lock()
             with self._mutex:
                 self._pass_turn()
             batch.committed.set()
+
+    def _release_writer_lock(self) -> None:
+        if self._writer_lock is not None:
+            self._writer_lock.release()
 
     def _pass_turn(self) -> None:
         """With the mutex held: the next in line gets the turn, or it becomes free."""
@@ -250,11 +263,20 @@ class GroupCommit:
             self._taken = False
 
     @staticmethod
-    def _commit(batch: _Batch) -> None:
+    def _commit(batch: _Batch, writer_lock: WriterLock | None) -> None:
+        raw = batch.conn.connection.dbapi_connection
+
+        def commit() -> None:
+            raw.commit()
+            # Released on the native thread the moment the COMMIT is done: the event loop may
+            # take a while to resume this greenlet, and other processes' writers wait.
+            if writer_lock is not None:
+                writer_lock.release()
+
         try:
             # The COMMIT itself, fsync included, is the slow part: off the event loop. Then
             # SQLAlchemy closes its transaction; pysqlite's commit() is a no-op by then.
-            _off_event_loop(batch.conn.connection.dbapi_connection.commit)
+            _off_event_loop(commit)
             batch.transaction.commit()
         except BaseException as error:
             batch.error = error
@@ -272,6 +294,54 @@ class GroupCommit:
             conn, self._conn = self._conn, None
         if conn is not None:
             conn.close()
+        if self._writer_lock is not None:
+            self._writer_lock.close()
+
+
+class WriterLock:
+    """An exclusive lock on a file next to the database, held by a process's open group.
+
+    With several server worker processes each has its own GroupCommit; without this, a group
+    opening while another process's group is open would wait in SQLite's busy handler, which
+    sleeps 1, 2, 5, 10... ms between tries and holds the event loop meanwhile. flock() wakes
+    the next process as soon as the lock is released, and a process that dies (even by
+    SIGKILL) releases it with its file descriptor.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._fd: int | None = None
+        self._held = False
+
+    @classmethod
+    def beside(cls, database: str | None) -> WriterLock | None:
+        if not database or database == ":memory:" or database.startswith("file:"):
+            return None
+        return cls(Path(f"{database}-writer.lock"))
+
+    def acquire(self) -> None:
+        if self._fd is None:
+            self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        fd = self._fd
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as error:
+            if error.errno not in (errno.EAGAIN, errno.EACCES):
+                raise
+            # Another process's group is open: wait for it on a native thread.
+            _off_event_loop(lambda: fcntl.flock(fd, fcntl.LOCK_EX))
+        self._held = True
+
+    def release(self) -> None:
+        """Unlock if held; safe to call again (from the COMMIT's thread, then the group's)."""
+        if self._held and self._fd is not None:
+            self._held = False
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            os.close(fd)
 
 
 def _off_event_loop(work: Callable[[], R]) -> R:

@@ -28,6 +28,7 @@ from flask_socketio import SocketIO, join_room
 
 from server.config_types import CsaConfig
 from server.context import Turnos
+from server.peers import Peers
 from server.services import daily, queries
 from server.services import events as event_log
 from server.services.events import PublishedEvent
@@ -44,7 +45,8 @@ QUEUE_FLUSH_SECONDS = 1.0
 FLUSH_SLICE = 100
 # How long the dispatcher waits for new events before it looks at its timers.
 IDLE_WAIT_SECONDS = 0.25
-# Events written by another process (the CLI) are picked up from the database this often.
+# Events written by a program outside the group of server processes (the CLI) are picked up
+# from the database this often; the server's own processes say when they commit (Peers).
 POLL_SECONDS = 1.0
 # An event that overtook an earlier one waits this long for it before the log is read.
 GAP_WAIT_SECONDS = 0.5
@@ -100,9 +102,12 @@ class RoomMap:
 class Hub:
     """Receives committed events and pushes them to Socket.IO rooms in seq order."""
 
-    def __init__(self, ctx: Turnos, socketio: SocketIO) -> None:
+    def __init__(self, ctx: Turnos, socketio: SocketIO, peers: Peers | None = None) -> None:
         self._ctx = ctx
         self._socketio = socketio
+        self._peers = peers
+        # The highest seq another server process said it committed.
+        self._peer_seq = 0
         self._inbox: queue.SimpleQueue[Sequence[PublishedEvent]] = queue.SimpleQueue()
         self._lock = threading.RLock()
         self._ring: deque[PublishedEvent] = deque(maxlen=RING_SIZE)
@@ -122,6 +127,12 @@ class Hub:
     def publish(self, events: Sequence[PublishedEvent]) -> None:
         if events:
             self._inbox.put(events)
+
+    def peer_committed(self, seq: int) -> None:
+        """Another server process committed events up to `seq`: read them from the log."""
+        if seq > self._peer_seq:
+            self._peer_seq = seq
+            self._inbox.put(())
 
     def start(self) -> None:
         """Start the dispatcher once per process (idempotent)."""
@@ -175,9 +186,13 @@ class Hub:
             else:
                 self._gap_since = None
             gap_stuck = self._gap_since is not None and now - self._gap_since > GAP_WAIT_SECONDS
-            if gap_stuck or now - self._last_poll > POLL_SECONDS:
+            if (self._peer_seq > self.dispatched or gap_stuck
+                    or now - self._last_poll > POLL_SECONDS):
                 self._last_poll = now
                 self._catch_up_from_log()
+        if arrived and self._peers is not None:
+            # Once per batch, not per event: the other processes read the log up to here.
+            self._peers.tell("events", max(event.seq for event in arrived))
 
     def _emit_in_order(self) -> None:
         while self.dispatched + 1 in self._held:

@@ -16,6 +16,7 @@ from server.auth import sessions
 from server.config_types import CsaConfig
 from server.extensions import Extensions
 from server.models import Ticket
+from server.peers import Peers
 
 _ROOM = re.compile(r"^(csa|agency:[\w-]{1,40}|service:[\w-]{1,40}|counter:[\w-]{1,40}|"
                    r"zone:[\w-]{1,40}|ticket:[\w-]{10,40})$")
@@ -57,12 +58,21 @@ class Listener:
 
 
 class Connections:
-    """The listener behind each connection, and the connections of each staff session."""
+    """The listener behind each connection, and the connections of each staff session.
 
-    def __init__(self, socketio: SocketIO) -> None:
+    Each server process holds its own connections; what concerns every connection of the CSA
+    (a message for a zone's displays, a staff session that ended) goes to the other processes
+    too (server/peers.py).
+    """
+
+    def __init__(self, socketio: SocketIO, peers: Peers | None = None) -> None:
         self._socketio = socketio
+        self._peers = peers
         self._lock = threading.Lock()
         self._listeners: dict[str, Listener] = {}
+        if peers is not None:
+            peers.on("end_session", self._end_session_here)
+            peers.on("emit", lambda args: socketio.emit(args[0], args[1], to=args[2]))
 
     def add(self, sid: str, listener: Listener) -> None:
         with self._lock:
@@ -76,8 +86,19 @@ class Connections:
         with self._lock:
             self._listeners.pop(sid, None)
 
+    def emit(self, event: str, data: Any, *, to: str) -> None:
+        """Send to a room's connections in every server process."""
+        self._socketio.emit(event, data, to=to)
+        if self._peers is not None:
+            self._peers.tell("emit", [event, data, to])
+
     def end_session(self, session_id: str) -> None:
         """Disconnect every socket opened on this staff session (it has just ended)."""
+        self._end_session_here(session_id)
+        if self._peers is not None:
+            self._peers.tell("end_session", session_id)
+
+    def _end_session_here(self, session_id: str) -> None:
         with self._lock:
             sids = [sid for sid, listener in self._listeners.items()
                     if listener.session_id == session_id]

@@ -1,12 +1,11 @@
-"""Production entry point for gunicorn with the gevent worker.
+"""Production entry point for gunicorn with gevent workers (settings and reasons in
+server/gunicorn_settings.py):
 
-    gunicorn --worker-class gevent --workers 1 --worker-connections 10000 \
-             --bind 0.0.0.0:8000 server.wsgi:app
+    gunicorn --config python:server.gunicorn_settings server.wsgi:app
 
-One worker: Socket.IO keeps each client's session in the process that accepted it, and the
-hub's seq-ordered dispatch lives there too; one gevent process holds thousands of WebSocket
-clients. gunicorn's gevent worker monkey-patches the standard library before this module is
-imported, which is what the "gevent" async mode of Flask-SocketIO expects.
+gunicorn's gevent worker monkey-patches the standard library before this module is imported,
+which is what the "gevent" async mode of Flask-SocketIO expects. Each worker process builds its
+own app; they meet through the database and server/peers.py.
 """
 
 from server.app import create_app

@@ -30,6 +30,7 @@ from printers.devices import PrinterDevice, PrinterError, device_for
 from server.config_types import GiveUp, Printer
 from server.context import Turnos
 from server.models import PrintJob
+from server.peers import Peers
 from server.services.printing import (
     STATUS_TIMEOUT_SECONDS,
     ask_device,
@@ -63,6 +64,7 @@ class PrintWorker:
     """Sends due print jobs; `start()` runs it in the background, `pump()` does one pass."""
 
     def __init__(self, ctx: Turnos, socketio: SocketIO | None = None, *,
+                 peers: Peers | None = None,
                  devices: Callable[[Printer], PrinterDevice] = device_for,
                  send_timeout: float = SEND_TIMEOUT_SECONDS,
                  status_timeout: float = STATUS_TIMEOUT_SECONDS) -> None:
@@ -72,6 +74,7 @@ class PrintWorker:
         self.send_timeout = send_timeout
         self.status_timeout = status_timeout
         self._wake = threading.Event()
+        self._peers = peers
         self._lock = threading.Lock()
         self._started = False
         self._last_check: dict[str, dt.datetime] = {}
@@ -88,8 +91,19 @@ class PrintWorker:
         self._socketio.start_background_task(self._run)
 
     def wake(self) -> None:
-        """Look for due jobs now rather than at the next poll (after issuing, say)."""
-        self._wake.set()
+        """Look for due jobs now rather than at the next poll (after issuing, say).
+
+        Only the leading server process runs the worker (server/peers.py); the others pass
+        the word on to it."""
+        if self._started:
+            self._wake.set()
+        elif self._peers is not None:
+            self._peers.tell("print")
+
+    def wake_here(self) -> None:
+        """`wake` as told by another server process: only if the worker runs in this one."""
+        if self._started:
+            self._wake.set()
 
     def _run(self) -> None:
         while True:
@@ -228,12 +242,12 @@ class PrintWorker:
         return self._logo
 
 
-def install(app: Flask, ctx: Turnos, socketio: SocketIO, *, start: bool) -> PrintWorker:
-    """Give the app its print worker (see `worker_of`) and start it unless told not to."""
-    worker = PrintWorker(ctx, socketio)
+def install(app: Flask, ctx: Turnos, socketio: SocketIO, peers: Peers | None) -> PrintWorker:
+    """Give the app its print worker (see `worker_of`); the leading process starts it."""
+    worker = PrintWorker(ctx, socketio, peers=peers)
+    if peers is not None:
+        peers.on("print", lambda _payload: worker.wake_here())
     app.extensions["turnos.printing"] = worker
-    if start:
-        worker.start()
     return worker
 
 

@@ -176,9 +176,9 @@ class ReceiptWorker:
 
 
 def install(app: Flask, ctx: Turnos, socketio: SocketIO, settings: Settings) -> ReceiptWorker:
-    """Give the app its receipt worker (see `worker_of`) and start it, signing in a child
-    process, unless the settings keep background work off (tests that pump it by hand sign
-    in their own process)."""
+    """Give the app its receipt worker (see `worker_of`), signing in a child process unless
+    the settings keep background work off (tests that pump it by hand sign in their own
+    process). The leading server process starts it (server/peers.py)."""
     from server.services.signing_process import SigningProcess
 
     def in_child_process(config: CsaConfig) -> SigningProcess:
@@ -187,8 +187,6 @@ def install(app: Flask, ctx: Turnos, socketio: SocketIO, settings: Settings) -> 
     worker = ReceiptWorker(ctx, socketio,
                            signer_factory=in_child_process if settings.start_hub else make_signer)
     app.extensions["turnos.receipts"] = worker
-    if settings.start_hub:
-        worker.start()
     return worker
 
 

@@ -7,7 +7,9 @@
 export function connectLive({ rooms, token = null, since = null, onEvent, onSnapshot,
                               onStatus }) {
   let lastSeq = since;
-  const socket = io({ auth: token ? { token } : {}, transports: ["websocket", "polling"] });
+  // WebSocket only: the server runs several processes, and a long-polling session would need
+  // every one of its requests to reach the same process.
+  const socket = io({ auth: token ? { token } : {}, transports: ["websocket"] });
 
   function subscribe() {
     socket.emit("subscribe", { rooms, last_seq: lastSeq }, (reply) => {
