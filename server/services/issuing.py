@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import Connection, bindparam, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -52,9 +52,12 @@ def issue_ticket(ctx: Turnos, request: IssueRequest, *, caller: str, key: str) -
     request_hash = _fingerprint(request)
     try:
         return _issue(ctx, request, caller=caller, key=key, request_hash=request_hash)
-    except IntegrityError:
-        # Two requests with the same key raced (PostgreSQL): the loser finds the winner's.
-        return _issue(ctx, request, caller=caller, key=key, request_hash=request_hash)
+    except IntegrityError as error:
+        # The key was used before (a kiosk's double tap, a retry after a lost answer, two
+        # racing requests): its primary key refused this one, and everything this attempt
+        # wrote, its number included, was undone. Answer with the first request's ticket.
+        # Looking the key up first would cost every issue a statement inside the write.
+        return _earlier(ctx, caller=caller, key=key, request_hash=request_hash, error=error)
 
 
 def _issue(ctx: Turnos, request: IssueRequest, *, caller: str, key: str,
@@ -63,15 +66,6 @@ def _issue(ctx: Turnos, request: IssueRequest, *, caller: str, key: str,
     service = ctx.config.service(request.service)
     day = service_day(now, ctx.config.timezone)
     with ctx.db.write() as conn:
-        earlier = _EARLIER.execute(conn, {"key": key, "caller": caller}).first()
-        if earlier is not None:
-            if earlier.request_hash != request_hash:
-                raise IdempotencyConflict(
-                    "this Idempotency-Key was already used for a different request"
-                )
-            row = load_ticket(conn, earlier.ticket_id)
-            assert row is not None
-            return IssueResult(ticket_view(row, position=waiting_position(conn, row)), False)
         sequence = _next_sequence(conn, service.code, day)
         row = _INSERT_TICKET.execute(conn, {
             "follow_token": secrets.token_urlsafe(16),
@@ -94,10 +88,11 @@ def _issue(ctx: Turnos, request: IssueRequest, *, caller: str, key: str,
             "key": key, "caller": caller, "request_hash": request_hash, "ticket_id": row.id,
             "created_at": now,
         })
-        ticket = ticket_view(row, position=waiting_position(conn, row))
+        ticket = ticket_view(row)
         if request.printer is not None:
             # Queued in the ticket's own transaction: no ticket without its print job, and
             # the worker sends it after the commit, so printing never delays the answer.
+            ticket = ticket_view(row, position=waiting_position(conn, row))
             payload = printing.ticket_payload(
                 ctx.config, ticket, locale=request.locale,
                 estimated_wait_minutes=board.estimate_in(conn, ctx, ticket, now))
@@ -108,7 +103,29 @@ def _issue(ctx: Turnos, request: IssueRequest, *, caller: str, key: str,
             counter_id=None, actor=caller, payload=ticket.event_payload(),
         )])
     ctx.sink.publish(published)
+    if ticket.position is None:
+        # Counted after the commit, outside the write: the database serialises writes (across
+        # the server's processes too), and the count grows with the line.
+        with ctx.db.read() as conn:
+            ticket = replace(ticket, position=waiting_position(conn, row))
     return IssueResult(ticket, True)
+
+
+def _earlier(ctx: Turnos, *, caller: str, key: str, request_hash: str,
+             error: IntegrityError) -> IssueResult:
+    # A write transaction although it only reads: on SQLite the first request may still be in
+    # the group of writes that has not committed yet, which only a write turn sees.
+    with ctx.db.write() as conn:
+        earlier = _EARLIER.execute(conn, {"key": key, "caller": caller}).first()
+        if earlier is None:
+            raise error  # not the key: some other constraint, which is a bug to report
+        if earlier.request_hash != request_hash:
+            raise IdempotencyConflict(
+                "this Idempotency-Key was already used for a different request"
+            ) from None
+        row = load_ticket(conn, earlier.ticket_id)
+        assert row is not None
+        return IssueResult(ticket_view(row, position=waiting_position(conn, row)), False)
 
 
 def _check(ctx: Turnos, request: IssueRequest) -> None:

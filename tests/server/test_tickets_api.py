@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 
 import pytest
@@ -35,6 +36,29 @@ def test_the_same_idempotency_key_returns_the_same_ticket(api):
     again = client.post("/api/v1/tickets", json={"service": "ACTA"}, headers=headers)
     assert again.status_code == 201
     assert again.get_json()["id"] == first.get_json()["id"]
+    other = client.post("/api/v1/tickets", json={"service": "ACTA"}, headers=auth.issuing())
+    assert other.get_json()["number"] == "A-002"
+
+
+def test_racing_requests_with_one_key_get_one_ticket_and_burn_no_number(api):
+    client, auth = api
+    headers = auth.issuing()
+    start = threading.Barrier(12)
+    answers: list[tuple[int, int]] = []
+
+    def tap() -> None:
+        start.wait()
+        response = client.post("/api/v1/tickets", json={"service": "ACTA"}, headers=headers)
+        answers.append((response.status_code, response.get_json()["id"]))
+
+    taps = [threading.Thread(target=tap) for _ in range(12)]
+    for thread in taps:
+        thread.start()
+    for thread in taps:
+        thread.join(30)
+    assert len(answers) == 12
+    assert {status for status, _ in answers} == {201}
+    assert len({ticket_id for _, ticket_id in answers}) == 1
     other = client.post("/api/v1/tickets", json={"service": "ACTA"}, headers=auth.issuing())
     assert other.get_json()["number"] == "A-002"
 
