@@ -77,13 +77,13 @@ def main() -> None:
                   for role in ("staff", "display", "kiosk")}
         port = args.port or free_port()
         base = f"http://127.0.0.1:{port}"
-        worker_pid = _serve(base, port, url, workdir, stack, args.app)
-        if args.pin and len(os.sched_getaffinity(0)) > 1:
+        worker_pids = _serve(base, port, url, workdir, stack, args.app, args.workers)
+        if args.pin and args.workers == 1 and len(os.sched_getaffinity(0)) > 1:
             # The server on the first CPU, the driver and the clients on the others: on one
             # machine a send over loopback wakes the reader, which would otherwise take the
             # server's CPU in the middle of a fan-out (real clients are on other machines).
             cpus = sorted(os.sched_getaffinity(0))
-            for task in Path(f"/proc/{worker_pid}/task").iterdir():
+            for task in Path(f"/proc/{worker_pids[0]}/task").iterdir():
                 os.sched_setaffinity(int(task.name), cpus[:1])
             os.sched_setaffinity(0, cpus[1:])
         http = requests.Session()
@@ -93,7 +93,7 @@ def main() -> None:
         stock = _issue_stock(http, base, config, counters, calls_per_phase * 3)
         results: dict = {"machine": machine(), "settings": {
             k: v for k, v in vars(args).items() if k not in ("worker", "docs", "keep")}}
-        run = Phase(base, http, url, counters, config, args, worker_pid, workdir)
+        run = Phase(base, http, url, counters, config, args, worker_pids, workdir)
         phases = args.phases.split(",")
         if "baseline" in phases:
             results["baseline"] = run.measure("baseline", [])
@@ -128,6 +128,9 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--app", default="server.wsgi:app",
                         help="the WSGI application gunicorn serves (e.g. a profiling wrapper)")
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--workers", type=int, default=1,
+                        help="server worker processes (default 1: what one process carries; "
+                             "production runs one per core)")
     parser.add_argument("--no-pin", dest="pin", action="store_false",
                         help="do not pin the server to one CPU and the load generator to the "
                              "others")
@@ -142,21 +145,22 @@ def _arguments() -> argparse.Namespace:
 
 # --- server and data ------------------------------------------------------------------------
 
-def _serve(base: str, port: int, url: str, workdir: Path, stack: ExitStack, app: str) -> int:
-    """Start the production command; the pid of its (single) worker."""
+def _serve(base: str, port: int, url: str, workdir: Path, stack: ExitStack, app: str,
+           workers: int) -> list[int]:
+    """Start the production command with `workers` processes; their pids."""
     import requests
 
     server = start_gunicorn(stack, port=port, database_url=url, config=CONFIG,
-                            log_path=workdir / "gunicorn.log", app=app)
+                            log_path=workdir / "gunicorn.log", app=app, workers=workers)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if server.poll() is not None:
             sys.exit(f"gunicorn exited:\n{(workdir / 'gunicorn.log').read_text()}")
         with contextlib.suppress(requests.RequestException):
             if requests.get(f"{base}/healthz", timeout=2).status_code == 200:
-                workers = child_pids(server.pid)
-                if len(workers) == 1:
-                    return workers[0]
+                pids = child_pids(server.pid)
+                if len(pids) == workers:
+                    return pids
         time.sleep(0.2)
     sys.exit("gunicorn did not answer /healthz within 60 s")
 
@@ -224,10 +228,10 @@ def _mix(config, tokens: dict[str, str], clients: int, waiting: list[dict]) -> l
 class Phase:
     """Connect clients, drive calls at a steady pace, and collect what arrived where."""
 
-    def __init__(self, base, http, url, counters, config, args, worker_pid, workdir) -> None:
+    def __init__(self, base, http, url, counters, config, args, worker_pids, workdir) -> None:
         self.base, self.http, self.url = base, http, url
         self.counters, self.config, self.args = counters, config, args
-        self.worker_pid, self.workdir = worker_pid, workdir
+        self.worker_pids, self.workdir = worker_pids, workdir
         self.current: dict[str, int] = {}
         # When each call-next's response had arrived, by ticket id.
         self.answered: dict[int, float] = {}
@@ -238,14 +242,14 @@ class Phase:
         workers = self._start_clients(name, specs)
         connected_at = time.monotonic()
         time.sleep(2)  # let the connection burst settle before reading memory and CPU
-        rss_idle = _rss(self.worker_pid)
+        rss_idle = _rss(self.worker_pids)
         seq0 = self._seq()
-        cpu0 = _cpu_seconds(self.worker_pid)
+        cpu0 = _cpu_seconds(self.worker_pids)
         print(f"[{name}] driving {self.args.rate}/s for {self.args.duration}s",
               file=sys.stderr, flush=True)
         starts, latencies, statuses = self._drive()
         time.sleep(2)  # the last calls' events are on their way
-        user, system = (b - a for a, b in zip(cpu0, _cpu_seconds(self.worker_pid), strict=True))
+        user, system = (b - a for a, b in zip(cpu0, _cpu_seconds(self.worker_pids), strict=True))
         cpu = user + system
         seq1 = self._seq()
         received = self._stop_clients(workers)
@@ -259,7 +263,7 @@ class Phase:
             "server_cpu_system_share": round(system / cpu, 2) if cpu else 0,
             "server_cpu_ms_per_call": round(cpu * 1000 / max(len(starts), 1), 1),
             "rss_mib_connected": rss_idle,
-            "rss_mib_after": _rss(self.worker_pid),
+            "rss_mib_after": _rss(self.worker_pids),
             "load_average": os.getloadavg()[0],
         }
         if specs:
@@ -528,16 +532,23 @@ async def _lean_client(spec: dict, entry: dict, record: dict):
 
 # --- measuring the server -------------------------------------------------------------------
 
-def _cpu_seconds(pid: int) -> tuple[float, float]:
-    """User and system CPU seconds of `pid` so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+def _cpu_seconds(pids: list[int]) -> tuple[float, float]:
+    """User and system CPU seconds of the worker processes so far."""
     ticks = os.sysconf("SC_CLK_TCK")
-    return int(fields[11]) / ticks, int(fields[12]) / ticks
+    user = system = 0.0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        user, system = user + int(fields[11]) / ticks, system + int(fields[12]) / ticks
+    return user, system
 
 
-def _rss(pid: int) -> float:
-    status = Path(f"/proc/{pid}/status").read_text()
-    return round(int(re.search(r"^VmRSS:\s*(\d+)", status, re.MULTILINE).group(1)) / 1024, 1)
+def _rss(pids: list[int]) -> float:
+    """The worker processes' resident memory, MiB, all together."""
+    total = 0
+    for pid in pids:
+        status = Path(f"/proc/{pid}/status").read_text()
+        total += int(re.search(r"^VmRSS:\s*(\d+)", status, re.MULTILINE).group(1))
+    return round(total / 1024, 1)
 
 
 def _percentiles(values: list[float]) -> dict[str, float]:
@@ -638,12 +649,14 @@ def _markdown(results: dict) -> str:
         f"{', permessage-deflate offered' if settings['deflate'] else ''}). About five "
         "minutes.",
         "- Set-up: a fresh SQLite database (`turnos db upgrade`, tokens from `turnos token "
-        "create`), the production command `gunicorn --worker-class gevent --workers 1 "
-        "--worker-connections 10000 server.wsgi:app`, a stock of waiting tickets. A driver "
+        "create`), the production command `gunicorn --config python:server.gunicorn_settings "
+        f"server.wsgi:app` with `--workers {settings['workers']}` (one process carries the "
+        "clients; production runs one per core), a stock of waiting tickets. A driver "
         "goes round the 30 counters at a steady pace: complete the counter's previous "
         "ticket, call-next (timed), start it, issue one new ticket — four events per call. "
-        "The server's worker is pinned to the first CPU, the driver and the four client "
-        "processes to the other (`--no-pin` to let them float).",
+        ("The server's worker is pinned to the first CPU, the driver and the four client "
+         "processes to the other (`--no-pin` to let them float)." if settings["workers"] == 1
+         else "Nothing is pinned to a CPU; CPU time and memory are of all the workers."),
         "- Real mix: 10 kiosks and start pages in `csa`; 10 hall displays in their `zone:`; "
         "30 counter terminals in `counter:` and their services' rooms; the rest are phones "
         "following one waiting ticket each (`ticket:` and its `service:` room, as the follow "
