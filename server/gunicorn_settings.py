@@ -11,12 +11,18 @@
 - **10,000 connections per worker**: gunicorn's default, 1,000, would leave the 1,001st screen
   of a busy worker waiting.
 
+- **One secret key for all workers**: without `TURNOS_SECRET_KEY` every process would draw a
+  key of its own, and a staff login or form signed by one worker would be refused by the
+  other; so the master draws one per start (nothing signed survives a restart, as with one
+  process) and the workers inherit it.
+
 Options on the command line (`--bind`, `--workers`) take precedence over these.
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 import sys
 
 
@@ -28,6 +34,9 @@ def _workers() -> int:
         raise ValueError(f"TURNOS_WORKERS must be a whole number from 1 to 64, not {value!r}")
     return int(value)
 
+
+if not os.environ.get("TURNOS_SECRET_KEY"):
+    os.environ["TURNOS_SECRET_KEY"] = secrets.token_hex(32)
 
 worker_class = "gevent"
 workers = _workers()
