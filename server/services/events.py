@@ -94,11 +94,18 @@ def current_seq(conn: Connection) -> int:
 
 def since(conn: Connection, after: int, *, limit: int) -> list[PublishedEvent]:
     """Stored events with seq > after, oldest first, at most `limit`."""
-    rows = conn.execute(
-        select(Event).where(Event.seq > after).order_by(Event.seq).limit(limit)
-    ).all()
+    # Prepared: with several server processes every hub reads the others' events this way.
+    rows = _SINCE.execute(conn, {"after": after, "limit": limit}).all()
     return [
         PublishedEvent(r.seq, r.type, r.at, r.ticket_id, r.service_code, r.counter_id, r.actor,
                        r.payload)
         for r in rows
     ]
+
+
+_E = Event.__table__.c
+_SINCE = Prepared(
+    select(_E.seq, _E.type, _E.at, _E.ticket_id, _E.service_code, _E.counter_id, _E.actor,
+           _E.payload)
+    .where(_E.seq > bindparam("after")).order_by(_E.seq).limit(bindparam("limit"))
+)
