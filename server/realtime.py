@@ -225,7 +225,6 @@ class Hub:
         dirty.discard("")
         if not dirty:
             return
-        stats = [asdict(s) for s in queries.queues(self._ctx) if s.service in dirty]
         rooms: set[str] = set()
         for code in dirty:
             rooms |= self._rooms.of_service(code)
@@ -233,6 +232,9 @@ class Hub:
         # greenlets (requests) let through and ticket events that came meanwhile sent first.
         manager = self._socketio.server.manager
         sids = [sid for sid, _ in manager.get_participants("/", tuple(rooms))]
+        if not sids:
+            return  # counting a long line is not free, and nobody in this process would see it
+        stats = [asdict(s) for s in queries.queues(self._ctx) if s.service in dirty]
         message = {"seq": seq, "queues": stats}
         for start in range(0, len(sids), FLUSH_SLICE):
             self._socketio.emit("queue.changed", message, to=sids[start:start + FLUSH_SLICE])
