@@ -15,6 +15,7 @@ message per second. Ticket events are never coalesced or dropped.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import queue
 import threading
@@ -50,6 +51,9 @@ IDLE_WAIT_SECONDS = 0.25
 POLL_SECONDS = 1.0
 # An event that overtook an earlier one waits this long for it before the log is read.
 GAP_WAIT_SECONDS = 0.5
+# Events go to the other server processes in messages of at most this many (well under a
+# datagram's size); a message lost anyway is made up for from the log (POLL_SECONDS).
+PEER_BATCH = 50
 # How often open tickets of past service days are looked for.
 DAY_CLOSE_SECONDS = 60.0
 
@@ -109,6 +113,8 @@ class Hub:
         # The highest seq another server process said it committed.
         self._peer_seq = 0
         self._inbox: queue.SimpleQueue[Sequence[PublishedEvent]] = queue.SimpleQueue()
+        # Events other server processes committed and sent; not passed on again.
+        self._from_peers: queue.SimpleQueue[Sequence[PublishedEvent]] = queue.SimpleQueue()
         self._lock = threading.RLock()
         self._ring: deque[PublishedEvent] = deque(maxlen=RING_SIZE)
         self._held: dict[int, PublishedEvent] = {}
@@ -128,11 +134,22 @@ class Hub:
         if events:
             self._inbox.put(events)
 
-    def peer_committed(self, seq: int) -> None:
-        """Another server process committed events up to `seq`: read them from the log."""
-        if seq > self._peer_seq:
-            self._peer_seq = seq
-            self._inbox.put(())
+    def peer_committed(self, message: dict[str, Any]) -> None:
+        """Another server process committed these events (up to `seq`).
+
+        They come with the message, so the hub need not read them back from the log; what
+        did not come (or arrived out of order) is read from the log as any gap is.
+        """
+        events = [
+            PublishedEvent(seq, kind, dt.datetime.fromisoformat(at), ticket_id, service_code,
+                           counter_id, actor, payload)
+            for seq, kind, at, ticket_id, service_code, counter_id, actor, payload
+            in message.get("events", ())
+        ]
+        if events:
+            self._from_peers.put(events)
+        self._peer_seq = max(self._peer_seq, message["seq"])
+        self._inbox.put(())  # wake the dispatcher
 
     def start(self) -> None:
         """Start the dispatcher once per process (idempotent)."""
@@ -175,9 +192,15 @@ class Hub:
                 arrived.extend(self._inbox.get_nowait())
             except queue.Empty:
                 break
+        foreign: list[PublishedEvent] = []
+        while True:
+            try:
+                foreign.extend(self._from_peers.get_nowait())
+            except queue.Empty:
+                break
         now = time.monotonic()
         with self._lock:
-            for event in arrived:
+            for event in (*arrived, *foreign):
                 if event.seq > self.dispatched:
                     self._held[event.seq] = event
             self._emit_in_order()
@@ -191,8 +214,17 @@ class Hub:
                 self._last_poll = now
                 self._catch_up_from_log()
         if arrived and self._peers is not None:
-            # Once per batch, not per event: the other processes read the log up to here.
-            self._peers.tell("events", max(event.seq for event in arrived))
+            self._tell_peers(arrived)
+
+    def _tell_peers(self, events: Sequence[PublishedEvent]) -> None:
+        """Send this process's committed events to the others (a few messages per batch)."""
+        for start in range(0, len(events), PEER_BATCH):
+            chunk = events[start:start + PEER_BATCH]
+            self._peers.tell("events", {  # type: ignore[union-attr]
+                "seq": max(e.seq for e in chunk),
+                "events": [[e.seq, e.type, e.at.isoformat(), e.ticket_id, e.service_code,
+                            e.counter_id, e.actor, e.payload] for e in chunk],
+            })
 
     def _emit_in_order(self) -> None:
         while self.dispatched + 1 in self._held:
