@@ -1,8 +1,11 @@
 """Run bench/throughput.py on SQLite and on PostgreSQL, then print one table of both.
 
-    python bench/run_all.py [--duration 20] [--out DIR] [--sqlite-only] [--write-docs]
+    python bench/run_all.py [--duration 20] [--out DIR] [--sqlite-only] [--workers 1,2]
+                            [--write-docs]
 
-Each database runs in its own process, one after the other, so that they never compete.
+Each database (and number of server worker processes) runs in its own process, one after the
+other, so that they never compete. Without --workers the server runs as in production, one
+worker per core.
 With --write-docs the table, the machine, the load and the in-process CPU per request
 (bench/request_cpu.py) replace the "Throughput: latest run" section of docs/performance.md.
 """
@@ -36,6 +39,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=None,
                         help="directory for the JSON results (default: a temporary one)")
     parser.add_argument("--sqlite-only", action="store_true", help="skip PostgreSQL")
+    parser.add_argument("--workers", default="",
+                        help="comma-separated numbers of server worker processes to run each "
+                             "database with (default: one run, one worker per core)")
     parser.add_argument("--write-docs", action="store_true",
                         help=f"write the figures into the '{SECTION}' section of {DOCS.name}")
     args = parser.parse_args()
@@ -43,13 +49,17 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     results = {}
     loads = [os.getloadavg()[0]]
+    worker_counts = [int(n) for n in args.workers.split(",") if n.strip()] or [None]
     for db in ("sqlite",) if args.sqlite_only else ("sqlite", "postgres"):
-        path = out / f"{db}.json"
-        subprocess.run([sys.executable, str(BENCH / "throughput.py"), "--db", db,
-                        "--duration", str(args.duration), "--warmup", str(args.warmup),
-                        "--release", args.release, "--json", str(path)], check=True)
-        results[db] = json.loads(path.read_text())
-        loads.append(os.getloadavg()[0])
+        for workers in worker_counts:
+            path = out / f"{db}-{workers or 'default'}.json"
+            extra = ["--workers", str(workers)] if workers else []
+            subprocess.run([sys.executable, str(BENCH / "throughput.py"), "--db", db,
+                            "--duration", str(args.duration), "--warmup", str(args.warmup),
+                            "--release", args.release, "--json", str(path), *extra],
+                           check=True)
+            results[path.stem] = json.loads(path.read_text())
+            loads.append(os.getloadavg()[0])
     print()
     print(table(results))
     print(f"\nJSON results in {out}")
@@ -64,14 +74,15 @@ def main() -> None:
 def table(results: dict) -> str:
     """The Markdown table docs/performance.md shows."""
     lines = [
-        "| database | issued/s | issue p50 | issue p99 | call-next/s | call-next p50 "
+        "| database | workers | issued/s | issue p50 | issue p99 | call-next/s | call-next p50 "
         "| call-next p99 | pairs/s | server CPU per request (issue / call-next phase) |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for db, result in results.items():
+    for result in results.values():
         issue, call = result["issue"], result["call_next"]
         lines.append(
-            f"| {db} | {issue['issue']['per_second']:.0f} | {issue['issue']['p50_ms']:.1f} ms "
+            f"| {result['machine']['database']} | {result['workers']} "
+            f"| {issue['issue']['per_second']:.0f} | {issue['issue']['p50_ms']:.1f} ms "
             f"| {issue['issue']['p99_ms']:.1f} ms | {call['call']['per_second']:.0f} "
             f"| {call['call']['p50_ms']:.1f} ms | {call['call']['p99_ms']:.1f} ms "
             f"| {call['cycles_per_second']:.0f} "
@@ -114,7 +125,7 @@ rerun it on a quiet machine to replace these figures (`--sqlite-only` skips Post
 
 {table(results)}
 
-Server CPU per request is the gunicorn worker's (and PostgreSQL's) user + system time divided by
+Server CPU per request is the gunicorn workers' (and PostgreSQL's) user + system time divided by
 the requests answered; it moves much less with the machine's load than requests per second do.
 The application's own share, measured in one process without HTTP (`python
 bench/request_cpu.py`: the WSGI app called directly on a real SQLite file, one request after

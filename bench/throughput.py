@@ -91,6 +91,7 @@ def main() -> None:
         base, gunicorn = _serve(url, workdir, stack, args.port, args.worker_class, args.workers)
         target = Target(url=base, ctx=ctx, kiosk_token=kiosk_token, staff_token=staff_token,
                         server_pids=lambda: child_pids(gunicorn) + database_pids())
+        results["workers"] = len(child_pids(gunicorn))
         results["issue"] = bench_issue(target, args)
         results["call_next"] = bench_call_next(target, args,
                                                results["issue"]["issue"]["per_second"])
