@@ -41,9 +41,11 @@ log = logging.getLogger(__name__)
 # A process that is not the leader tries to become it this often.
 LEAD_RETRY_SECONDS = 2.0
 # The list of other processes is read from the run directory at most this often (and
-# whenever a message could not be delivered).
+# whenever a message could not be delivered, or a process joined).
 PEER_LIST_SECONDS = 1.0
 MAX_MESSAGE_BYTES = 60_000
+# What a process says to the others once its socket is bound (handled by Peers itself).
+JOINED = "peer.joined"
 
 Handler = Callable[[Any], None]
 
@@ -95,6 +97,11 @@ class Peers:
         sender = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         sender.setblocking(False)
         self._socket, self._sender, self._own_path = sock, sender, path
+        # The others may have read the directory a moment ago: without this they would not
+        # send this process anything until they read it again (up to PEER_LIST_SECONDS).
+        self.tell(JOINED)
+        # And this process reads it again for its first message: more may be joining now.
+        self._forget_peer_list()
 
     def listen(self) -> None:
         """Receive and handle messages until the socket is closed (a background task)."""
@@ -107,6 +114,9 @@ class Peers:
                 return  # closed
             try:
                 message = json.loads(data)
+                if message["kind"] == JOINED:
+                    self._forget_peer_list()
+                    continue
                 handler = self._handlers.get(message["kind"])
                 if handler is not None:
                     handler(message.get("payload"))
@@ -128,7 +138,7 @@ class Peers:
             except (ConnectionRefusedError, FileNotFoundError):
                 # That process is gone: forget it (its file too, so nobody tries again).
                 path.unlink(missing_ok=True)
-                self._peers_read = 0.0
+                self._forget_peer_list()
             except BlockingIOError:
                 log.warning("server process %s is not reading its messages", path.stem)
             except OSError:
@@ -141,6 +151,11 @@ class Peers:
                 self._peers_read = now
                 self._peers = [p for p in self.directory.glob("*.sock") if p != self._own_path]
             return self._peers
+
+    def _forget_peer_list(self) -> None:
+        """Read the run directory again before the next message."""
+        with self._lock:
+            self._peers_read = 0.0
 
     def close(self) -> None:
         for sock in (self._socket, self._sender):

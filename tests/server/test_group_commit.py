@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -9,7 +10,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import event, text
 
-from server.db import CommitFailed, Database
+from server.db import CommitFailed, Database, WriterLock
+from tests.support.processes import write_note, write_notes
 
 
 @pytest.fixture
@@ -148,3 +150,64 @@ def test_a_write_inside_a_write_is_refused_instead_of_waiting_for_itself(db: Dat
         _write(db, "nested")
     _write(db, "still usable")
     assert _bodies(db) == ["still usable"]
+
+
+# --- several processes on one file (gunicorn's workers): the writer lock ---------------------
+
+SPAWN = multiprocessing.get_context("spawn")
+
+
+def test_two_processes_writing_at_once_store_every_row_without_an_error(db: Database):
+    url = db.engine.url.render_as_string()
+    go = SPAWN.Event()
+    writers = [SPAWN.Process(target=write_notes, args=(url, name, 300, 4, go))
+               for name in ("one", "two")]
+    for writer in writers:
+        writer.start()
+    go.set()
+    for writer in writers:
+        writer.join(120)
+
+    assert [writer.exitcode for writer in writers] == [0, 0]
+    assert _bodies(db) == sorted(f"{name}-{n}" for name in ("one", "two") for n in range(300))
+
+
+def test_a_write_in_another_process_waits_while_the_writer_lock_is_held(db: Database,
+                                                                         tmp_path: Path):
+    """SQLite itself is free meanwhile: what the other process waits for is the lock."""
+    lock = WriterLock.beside(str(tmp_path / "group.sqlite"))
+    assert lock is not None
+    trying, written = SPAWN.Event(), SPAWN.Event()
+    writer = SPAWN.Process(target=write_note,
+                           args=(db.engine.url.render_as_string(), "waited", trying, written))
+    lock.acquire()
+    try:
+        writer.start()
+        assert trying.wait(60)
+        waited = not written.wait(1.0)
+        stored_meanwhile = _bodies(db)
+    finally:
+        lock.release()
+        lock.close()
+    writer.join(30)
+
+    assert waited
+    assert stored_meanwhile == []
+    assert writer.exitcode == 0
+    assert _bodies(db) == ["waited"]
+
+
+def test_a_write_in_another_process_waits_for_an_open_group_and_then_succeeds(db: Database):
+    trying, written = SPAWN.Event(), SPAWN.Event()
+    writer = SPAWN.Process(target=write_note,
+                           args=(db.engine.url.render_as_string(), "second", trying, written))
+    with db.write() as conn:
+        conn.execute(text("INSERT INTO note (body) VALUES ('first')"))
+        writer.start()
+        assert trying.wait(60)
+        waited = not written.wait(1.0)
+    writer.join(30)
+
+    assert waited
+    assert writer.exitcode == 0
+    assert _bodies(db) == ["first", "second"]

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import signal
 import socket
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -18,7 +14,7 @@ import socketio
 from wsproto.frame_protocol import FrameProtocol, Opcode
 
 from server.websocket import text_frame
-from tests.support.live_server import ROOT, database_with_tokens, free_port
+from tests.support.live_server import GunicornServer, database_with_tokens
 
 
 @pytest.mark.parametrize("message", ["", "x" * 125, "x" * 126, "x" * 65_535, "x" * 65_536,
@@ -33,47 +29,10 @@ def test_a_text_frame_reads_back_as_the_same_message_whatever_its_length(message
     assert frames[0].payload == message
 
 
-class Gunicorn:
-    """The production command (README "Production") on a free port."""
-
-    def __init__(self, database_url: str, log: Path) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        env = {"TURNOS_DATABASE_URL": database_url, "TURNOS_CONFIG": str(ROOT / "config.toml")}
-        with log.open("wb") as out:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "--worker-class", "gevent", "--workers", "1",
-                 "--worker-connections", "10000", "--bind", f"127.0.0.1:{self.port}",
-                 "server.wsgi:app"],
-                cwd=ROOT, env={**_environment(), **env}, stdout=out, stderr=subprocess.STDOUT,
-            )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and self.process.poll() is None:
-            try:
-                if requests.get(f"{self.url}/healthz", timeout=5).status_code == 200:
-                    return
-            except requests.RequestException:
-                time.sleep(0.2)
-        self.stop()
-        raise RuntimeError(f"gunicorn did not become healthy:\n{log.read_text()}")
-
-    def stop(self) -> None:
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
-
-
-def _environment() -> dict[str, str]:
-    return {**os.environ, "PYTHONPATH": str(ROOT)}
-
-
 @pytest.fixture
 def production(tmp_path: Path):
     database_url, tokens = database_with_tokens(tmp_path, "display", "staff")
-    server = Gunicorn(database_url, tmp_path / "gunicorn.log")
+    server = GunicornServer(database_url, tmp_path / "gunicorn.log")
     yield server, tokens
     server.stop()
 
