@@ -109,6 +109,8 @@ class LiveServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout=10)
+        # Where the server's processes met (server/peers.py); nobody else uses this database.
+        shutil.rmtree(run_directory(make_url(self.database_url)), ignore_errors=True)
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
