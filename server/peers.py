@@ -126,13 +126,14 @@ class Peers:
     def tell(self, kind: str, payload: Any = None) -> None:
         """Send a message to every other process of the group; never blocks, never raises."""
         sender = self._sender
-        if sender is None:
+        others = self.others()
+        if sender is None or not others:
             return
         data = json.dumps({"kind": kind, "payload": payload}).encode()
         if len(data) > MAX_MESSAGE_BYTES:
             log.error("message %s too large for the other processes (%d bytes)", kind, len(data))
             return
-        for path in self._others():
+        for path in others:
             try:
                 sender.sendto(data, str(path))
             except (ConnectionRefusedError, FileNotFoundError):
@@ -144,7 +145,8 @@ class Peers:
             except OSError:
                 log.exception("could not reach server process %s", path.stem)
 
-    def _others(self) -> list[Path]:
+    def others(self) -> list[Path]:
+        """The sockets of the other processes of the group (none for a process alone)."""
         now = time.monotonic()
         with self._lock:
             if now - self._peers_read > PEER_LIST_SECONDS:

@@ -213,7 +213,7 @@ class Hub:
                     or now - self._last_poll > POLL_SECONDS):
                 self._last_poll = now
                 self._catch_up_from_log()
-        if arrived and self._peers is not None:
+        if arrived and self._peers is not None and self._peers.others():
             self._tell_peers(arrived)
 
     def _tell_peers(self, events: Sequence[PublishedEvent]) -> None:
