@@ -654,7 +654,7 @@ def _markdown(results: dict) -> str:
         "clients; production runs one per core), a stock of waiting tickets. A driver "
         "goes round the 30 counters at a steady pace: complete the counter's previous "
         "ticket, call-next (timed), start it, issue one new ticket — four events per call. "
-        ("The server's worker is pinned to the first CPU, the driver and the four client "
+        + ("The server's worker is pinned to the first CPU, the driver and the four client "
          "processes to the other (`--no-pin` to let them float)." if settings["workers"] == 1
          else "Nothing is pinned to a CPU; CPU time and memory are of all the workers."),
         "- Real mix: 10 kiosks and start pages in `csa`; 10 hall displays in their `zone:`; "
