@@ -13,6 +13,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -31,6 +32,7 @@ from tests.support.live_server import (
     tokens_for,
     turnos,
 )
+from tests.support.race import Post, race_counters
 from tests.support.screens import Screen, eventually, screens_on_every_worker
 
 RACE_CONFIG = ROOT / "tests" / "fixtures" / "race.toml"
@@ -133,53 +135,24 @@ def _issue_over_http(server: GunicornServer, headers: dict[str, str]) -> list[in
 
 
 def _race(server: GunicornServer, headers: dict[str, str]) -> tuple[list[int], list[str]]:
-    """CALLERS threads, two or three per counter, call-next/start/complete until the queues
-    are empty (tests/server/test_concurrency.py, over HTTP). The ids called, and errors."""
-    called: list[int] = []
-    errors: list[str] = []
-    lock = threading.Lock()
-    start = threading.Barrier(CALLERS)
+    """CALLERS callers at COUNTERS counters until the queues are empty
+    (tests/server/test_concurrency.py, over HTTP). The ids called, and errors."""
 
-    def caller(index: int) -> None:
+    @contextmanager
+    def caller() -> Iterator[Post]:
         with requests.Session() as http:
             http.headers.update(headers)
-            start.wait()
-            call_until_empty(http, f"C{index % COUNTERS + 1:02d}")
 
-    def call_until_empty(http: requests.Session, counter: str) -> None:
-        while True:
-            response = http.post(f"{server.url}/api/v1/counters/{counter}/call-next",
-                                 timeout=60)
-            if response.status_code == 204:
-                return
-            if (response.status_code == 409
-                    and response.json().get("error", {}).get("code") == "counter_busy"):
-                # The other clerk at this counter holds a ticket; try again as a person would
-                # (every 5 ms, as in-process, is tens of thousands of refused calls over HTTP).
-                time.sleep(0.05)
-                continue
-            if response.status_code != 200:
-                with lock:
-                    errors.append(f"call-next {response.status_code} {response.text}")
-                return
-            ticket_id = response.json()["id"]
-            with lock:
-                called.append(ticket_id)
-            for action in ("start", "complete"):
-                done = http.post(f"{server.url}/api/v1/tickets/{ticket_id}/{action}",
-                                 timeout=60)
-                if done.status_code != 200:
-                    with lock:
-                        errors.append(f"{action} {done.status_code} {done.text}")
-                    return
+            def post(path: str) -> tuple[int, dict, str]:
+                response = http.post(f"{server.url}{path}", timeout=60)
+                body = response.json() if response.status_code != 204 else {}
+                return response.status_code, body, response.text
 
-    threads = [threading.Thread(target=caller, args=(i,)) for i in range(CALLERS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=300)
-    errors += [f"{thread.name} still running" for thread in threads if thread.is_alive()]
-    return called, errors
+            yield post
+
+    # A busy counter is tried again every 50 ms: every 5 ms, as in-process, is tens of
+    # thousands of refused calls over HTTP.
+    return race_counters(caller, callers=CALLERS, counters=COUNTERS, busy_retry_seconds=0.05)
 
 
 @pytest.mark.slow
