@@ -11,8 +11,6 @@ lets concurrent commits share a WAL flush, so each write is a transaction of its
 
 from __future__ import annotations
 
-import errno
-import fcntl
 import os
 import sys
 import threading
@@ -26,6 +24,8 @@ from typing import TypeVar
 from sqlalchemy import Connection, Engine, RootTransaction, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import QueuePool
+
+from server.file_locks import lock, open_lock_file, try_lock, unlock
 
 R = TypeVar("R")
 
@@ -321,22 +321,18 @@ class WriterLock:
 
     def acquire(self) -> None:
         if self._fd is None:
-            self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            self._fd = open_lock_file(self._path)
         fd = self._fd
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as error:
-            if error.errno not in (errno.EAGAIN, errno.EACCES):
-                raise
+        if not try_lock(fd):
             # Another process's group is open: wait for it on a native thread.
-            _off_event_loop(lambda: fcntl.flock(fd, fcntl.LOCK_EX))
+            _off_event_loop(lambda: lock(fd))
         self._held = True
 
     def release(self) -> None:
         """Unlock if held; safe to call again (from the COMMIT's thread, then the group's)."""
         if self._held and self._fd is not None:
             self._held = False
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            unlock(self._fd)
 
     def close(self) -> None:
         fd, self._fd = self._fd, None

@@ -19,8 +19,6 @@ messages reach nobody.
 
 from __future__ import annotations
 
-import errno
-import fcntl
 import hashlib
 import json
 import logging
@@ -35,6 +33,8 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import URL
+
+from server.file_locks import lock, open_lock_file, try_lock
 
 log = logging.getLogger(__name__)
 
@@ -177,14 +177,14 @@ class Peers:
         if self._leader_fd is not None:
             return True
         self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd = os.open(self.directory / "leader.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC,
-                     0o600)
+        fd = open_lock_file(self.directory / "leader.lock")
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as error:
+            taken = try_lock(fd)
+        except BaseException:
             os.close(fd)
-            if error.errno not in (errno.EAGAIN, errno.EACCES):
-                raise
+            raise
+        if not taken:
+            os.close(fd)
             return False
         self._leader_fd = fd
         return True
@@ -202,9 +202,9 @@ def one_at_a_time(directory: Path, name: str) -> Iterator[None]:
     """Hold an exclusive lock on `name` in the run directory: the processes starting together
     migrate the schema and load the catalogue one after the other, not over each other."""
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-    fd = os.open(directory / f"{name}.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    fd = open_lock_file(directory / f"{name}.lock")
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        lock(fd)
         yield
     finally:
         os.close(fd)

@@ -186,18 +186,8 @@ class Hub:
             batch = self._inbox.get(timeout=timeout) if timeout else self._inbox.get_nowait()
         except queue.Empty:
             batch = ()
-        arrived = list(batch)
-        while True:
-            try:
-                arrived.extend(self._inbox.get_nowait())
-            except queue.Empty:
-                break
-        foreign: list[PublishedEvent] = []
-        while True:
-            try:
-                foreign.extend(self._from_peers.get_nowait())
-            except queue.Empty:
-                break
+        arrived = [*batch, *_drain(self._inbox)]
+        foreign = _drain(self._from_peers)
         now = time.monotonic()
         with self._lock:
             for event in (*arrived, *foreign):
@@ -324,3 +314,13 @@ class Hub:
             ],
             "recent_calls": recent_calls,
         }
+
+
+def _drain(inbox: queue.SimpleQueue[Sequence[PublishedEvent]]) -> list[PublishedEvent]:
+    """Every event waiting in `inbox`, without waiting for more."""
+    events: list[PublishedEvent] = []
+    while True:
+        try:
+            events.extend(inbox.get_nowait())
+        except queue.Empty:
+            return events
