@@ -18,6 +18,7 @@ from kiosk import bp as kiosk_bp
 from kiosk import follow_bp
 from server import i18n, pages, sockets
 from server.api import bp as api_bp
+from server.api import direct
 from server.api import errors
 from server.auth import admin as staff_admin
 from server.auth import csrf, headers
@@ -63,10 +64,6 @@ def create_app(settings: Settings | None = None) -> Flask:
         ping_interval=10,
         ping_timeout=10,
     )
-    if settings.proxy_hops:
-        # Outside the Socket.IO middleware, so its origin check sees the public scheme too.
-        hops = settings.proxy_hops
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     ctx = Turnos(config=config, db=db, clock=settings.clock, sink=None)  # type: ignore[arg-type]
     # The other server processes on this database (gunicorn runs several); none in tests that
     # drive the background work by hand.
@@ -76,6 +73,12 @@ def create_app(settings: Settings | None = None) -> Flask:
     extensions = Extensions(ctx=ctx, socketio=socketio, hub=hub, tokens=TokenChecker(ctx),
                             connections=sockets.Connections(socketio, peers))
     init_app(app, extensions)
+    direct.install(app, ctx, extensions.tokens)
+    if settings.proxy_hops:
+        # Outside the Socket.IO middleware and the direct API, so that they see the public
+        # scheme too (the origin check, HSTS).
+        hops = settings.proxy_hops
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     app.config["BABEL_DEFAULT_TIMEZONE"] = config.timezone.key
     i18n.init_app(app, config.default_locale)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from enum import Enum
 from typing import Any, TypeVar
@@ -20,17 +21,31 @@ _UNSTORABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 
 def json_body(allowed: set[str]) -> dict[str, Any]:
     """The request's JSON object; an empty body counts as {}; unknown fields are refused."""
-    if not request.get_data(cache=True):
+    return parse_body(request.get_data(cache=True), request.is_json, allowed)
+
+
+def parse_body(data: bytes, is_json: bool, allowed: set[str]) -> dict[str, Any]:
+    """`json_body` for a body already read (by Flask or by server/api/direct.py)."""
+    if not data:
         return {}
-    if not request.is_json:
+    if not is_json:
         raise ApiError(415, "unsupported_media_type", "send the body as application/json")
-    body = request.get_json(silent=True)
+    try:
+        body = json.loads(data)
+    except ValueError:
+        body = None
     if not isinstance(body, dict):
         raise ApiError(400, "invalid_json", "the body must be a JSON object")
     unknown = sorted(set(body) - allowed)
     if unknown:
         raise ApiError(422, "unknown_field", f"unknown field(s): {', '.join(unknown)}")
     return body
+
+
+def is_json_type(mimetype: str) -> bool:
+    """As werkzeug's `Request.is_json`: application/json or application/*+json."""
+    return mimetype == "application/json" or (
+        mimetype.startswith("application/") and mimetype.endswith("+json"))
 
 
 def text(body: dict[str, Any], name: str, *, required: bool = False, max_len: int = 200
