@@ -18,8 +18,7 @@ from kiosk import bp as kiosk_bp
 from kiosk import follow_bp
 from server import i18n, pages, sockets
 from server.api import bp as api_bp
-from server.api import direct
-from server.api import errors
+from server.api import direct, errors
 from server.auth import admin as staff_admin
 from server.auth import csrf, headers
 from server.auth import views as staff_auth

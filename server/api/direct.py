@@ -18,6 +18,8 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from werkzeug.http import HTTP_STATUS_CODES
+
 from server.api import tickets
 from server.api.auth import ISSUERS, STAFF
 from server.api.errors import ApiError
@@ -37,11 +39,6 @@ _CALL_NEXT = re.compile(r"/api/v1/counters/([A-Za-z0-9_.~-]{1,40})/call-next")
 # No leading zeros and at most ten digits: every other spelling is Flask's to judge.
 _TICKET_ACTION = re.compile(r"/api/v1/tickets/([1-9][0-9]{0,9})/([a-z-]+)")
 
-_STATUS = {200: "200 OK", 201: "201 Created", 204: "204 No Content", 400: "400 Bad Request",
-           401: "401 Unauthorized", 403: "403 Forbidden", 404: "404 Not Found",
-           409: "409 Conflict", 415: "415 Unsupported Media Type",
-           422: "422 Unprocessable Entity", 500: "500 Internal Server Error",
-           503: "503 Service Unavailable"}
 _SECURITY_HEADERS = list(HEADERS.items())
 
 Endpoint = Callable[[tickets.ApiCall], tickets.Answer]
@@ -112,8 +109,9 @@ class DirectApi:
     def _answer(self, environ: dict[str, Any], start_response: Callable[..., Any],
                 body: dict[str, Any] | None, status: int) -> list[bytes]:
         if body is None:
+            # As Flask answers an empty 204 (and RFC 9110 wants no Content-Length on one).
             payload = b""
-            headers = [("Content-Length", "0")]
+            headers = [("Content-Type", "text/html; charset=utf-8")]
         else:
             # As flask.jsonify writes it (compact, then a newline).
             payload = (self._dumps(body) + "\n").encode()
@@ -122,7 +120,7 @@ class DirectApi:
         headers += _SECURITY_HEADERS
         if environ.get("wsgi.url_scheme") in ("https", "wss"):
             headers.append(("Strict-Transport-Security", HSTS))
-        start_response(_STATUS.get(status, f"{status} Error"), headers)
+        start_response(f"{status} {HTTP_STATUS_CODES.get(status, 'Error').upper()}", headers)
         return [payload]
 
 
