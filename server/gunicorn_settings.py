@@ -10,6 +10,12 @@
   commit (server/peers.py), so a client may be in any of them.
 - **10,000 connections per worker**: gunicorn's default, 1,000, would leave the 1,001st screen
   of a busy worker waiting.
+- **Each worker listens on its own socket** (`reuse_port`): on one shared socket nearly every
+  new connection lands on whichever worker accepted the previous one, so one worker served
+  most kiosks and counters while the other idled (docs/performance.md, "Fifth pass"); with
+  SO_REUSEPORT the kernel spreads connections over the workers. Since the kernel would as
+  readily share the port with an older server still running on it, start-up checks first
+  that the address is free (`on_starting`).
 
 - **One secret key for all workers**: without `TURNOS_SECRET_KEY` every process would draw a
   key of its own, and a staff login or form signed by one worker would be refused by the
@@ -21,8 +27,10 @@ Options on the command line (`--bind`, `--workers`) take precedence over these.
 
 from __future__ import annotations
 
+import errno
 import os
 import secrets
+import socket
 import sys
 
 
@@ -41,7 +49,28 @@ if not os.environ.get("TURNOS_SECRET_KEY"):
 worker_class = "gevent"
 workers = _workers()
 worker_connections = 10_000
+reuse_port = True
 bind = os.environ.get("TURNOS_BIND", "0.0.0.0:8000")
+
+
+def on_starting(server) -> None:
+    """Refuse to start where another server already listens, as a plain bind would."""
+    for address in server.cfg.address:
+        if isinstance(address, tuple):
+            _refuse_if_taken(address[0], address[1])
+
+
+def _refuse_if_taken(host: str, port: int) -> None:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        # As gunicorn binds, minus SO_REUSEPORT: a listener of any other server refuses it.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            if error.errno != errno.EADDRINUSE:
+                raise
+            raise SystemExit(f"{host}:{port} is already in use by another server") from None
 
 
 def command(bind: str, workers: int | None = None) -> list[str]:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, Row, bindparam, select, text, union_all, update
+from sqlalchemy.exc import NoResultFound
 
 from server.auth import audit
 from server.config_types import TransferPlacement
@@ -34,7 +35,13 @@ from server.domain.tickets import Action, Outcome, TicketStatus, next_status
 from server.models import CounterRow, Ticket
 from server.prepared import Prepared
 from server.services import events, receipts
-from server.services.views import TicketView, load_ticket, ticket_view, waiting_position
+from server.services.views import (
+    TicketView,
+    changed_row,
+    load_ticket,
+    ticket_view,
+    waiting_position,
+)
 
 T = Ticket.__table__.c
 C = CounterRow.__table__.c
@@ -302,9 +309,10 @@ def _move(
     """Apply one legal transition to `row` and log it; IllegalTransition otherwise."""
     status = next_status(TicketStatus(row.status), action)
     # The SET clause is the keys of the parameters: status plus whatever `values` names.
-    updated = _UPDATE_TICKET.execute(
-        conn, {"ticket_id_": row.id, "status": status.value, **values}
-    ).one()
+    changes = {"status": status.value, **values}
+    if _UPDATE_TICKET.execute(conn, {"ticket_id_": row.id, **changes}).rowcount != 1:
+        raise NoResultFound(f"ticket {row.id} was not there to update")
+    updated = changed_row(row, changes)
     ticket = ticket_view(updated, position=waiting_position(conn, updated))
     payload = ticket.event_payload()
     if extra:
@@ -446,9 +454,7 @@ _TAKE = Prepared(
     .with_for_update(skip_locked=True)
 )
 # "ticket_id_": a bound parameter may not share its name with a column of the UPDATE.
-_UPDATE_TICKET = Prepared(
-    update(Ticket.__table__).where(T.id == bindparam("ticket_id_")).returning(*Ticket.__table__.c)
-)
+_UPDATE_TICKET = Prepared(update(Ticket.__table__).where(T.id == bindparam("ticket_id_")))
 _HEAD_COLUMNS = (T.id, T.service_code, T.preferential, T.front, T.queued_at, T.target_counter_id)
 
 

@@ -18,7 +18,13 @@ from server.domain.tickets import TicketStatus
 from server.models import DailyNumber, IdempotencyKey, Ticket
 from server.prepared import Prepared
 from server.services import board, events, printing
-from server.services.views import TicketView, load_ticket, ticket_view, waiting_position
+from server.services.views import (
+    TicketView,
+    load_ticket,
+    ticket_row,
+    ticket_view,
+    waiting_position,
+)
 
 PREFERENTIAL_REASONS = ("senior", "pregnancy", "disability")
 
@@ -67,7 +73,7 @@ def _issue(ctx: Turnos, request: IssueRequest, *, caller: str, key: str,
     day = service_day(now, ctx.config.timezone)
     with ctx.db.write() as conn:
         sequence = _next_sequence(conn, service.code, day)
-        row = _INSERT_TICKET.execute(conn, {
+        values = {
             "follow_token": secrets.token_urlsafe(16),
             "service_code": service.code,
             "issued_service_code": service.code,
@@ -83,7 +89,8 @@ def _issue(ctx: Turnos, request: IssueRequest, *, caller: str, key: str,
             "recall_count": 0,
             "transfer_count": 0,
             "issued_by": caller,
-        }).one()
+        }
+        row = ticket_row({**values, "id": _INSERT_TICKET.execute(conn, values).scalar_one()})
         _INSERT_KEY.execute(conn, {
             "key": key, "caller": caller, "request_hash": request_hash, "ticket_id": row.id,
             "created_at": now,
@@ -164,7 +171,7 @@ def _fingerprint(request: IssueRequest) -> str:
 _EARLIER = Prepared(select(IdempotencyKey.request_hash, IdempotencyKey.ticket_id).where(
     IdempotencyKey.key == bindparam("key"), IdempotencyKey.caller == bindparam("caller")
 ))
-_INSERT_TICKET = Prepared(insert(Ticket.__table__).returning(*Ticket.__table__.c))
+_INSERT_TICKET = Prepared(insert(Ticket.__table__).returning(Ticket.__table__.c.id))
 _INSERT_KEY = Prepared(insert(IdempotencyKey.__table__))
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import namedtuple
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,7 +54,7 @@ class TicketView:
         }
 
 
-def ticket_view(row: Row, *, position: int | None = None) -> TicketView:
+def ticket_view(row: Row | TicketRow, *, position: int | None = None) -> TicketView:
     return TicketView(
         id=row.id, number=row.number, service=row.service_code,
         status=TicketStatus(row.status), preferential=row.preferential,
@@ -64,7 +66,7 @@ def ticket_view(row: Row, *, position: int | None = None) -> TicketView:
     )
 
 
-def waiting_position(conn: Connection, row: Row) -> int | None:
+def waiting_position(conn: Connection, row: Row | TicketRow) -> int | None:
     """Place in line, counting who goes first under "preferential first" (see domain.policy)."""
     if row.status != TicketStatus.WAITING.value:
         return None
@@ -81,6 +83,31 @@ def waiting_position(conn: Connection, row: Row) -> int | None:
         "front": row.front, "target": row.target_counter_id,
     }).scalar_one()
     return count + 1
+
+
+# A ticket row built in Python, with the columns of the table in order, as a read returns it.
+TicketRow = namedtuple("TicketRow", [c.key for c in Ticket.__table__.c])  # type: ignore[misc]
+
+
+def ticket_row(values: Mapping[str, Any]) -> TicketRow:
+    """The row a write leaves, from what it wrote: the columns it did not name are NULL.
+
+    Asking the database to RETURN every column of the row it just wrote cost SQLite more than
+    the write itself (docs/performance.md); the writer knows all of it anyway. Times come back
+    in UTC, as the database would hand them back.
+    """
+    return TicketRow(**{
+        key: (_in_utc(values[key]) if key in values else None) for key in TicketRow._fields
+    })
+
+
+def changed_row(row: Row | TicketRow, changes: Mapping[str, Any]) -> TicketRow:
+    """`row`, read and locked in this transaction, after an UPDATE that set `changes`."""
+    return ticket_row({**row._asdict(), **changes})
+
+
+def _in_utc(value: Any) -> Any:
+    return value.astimezone(dt.UTC) if isinstance(value, dt.datetime) else value
 
 
 def load_ticket(conn: Connection, ticket_id: int, *, for_update: bool = False) -> Row | None:

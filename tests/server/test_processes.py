@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import subprocess
 import threading
 import time
 import uuid
@@ -21,6 +22,7 @@ import requests
 from sqlalchemy import create_engine, select
 from sqlalchemy.engine import make_url
 
+from server.gunicorn_settings import command as production_command
 from server.models import Event
 from server.peers import LEAD_RETRY_SECONDS, run_directory
 from server.realtime import POLL_SECONDS
@@ -397,3 +399,40 @@ def test_two_workers_starting_together_on_a_new_empty_database_both_come_up_heal
     assert still == booted  # neither failed and was replaced
     assert server.log().count("Booting worker") == 2
     assert "Traceback" not in server.log()
+
+
+@pytest.mark.slow
+def test_each_worker_accepts_connections_on_a_listening_socket_of_its_own(production):
+    """reuse_port: the kernel spreads new connections over the workers' own sockets. On one
+    shared socket, under load, nearly every connection landed on the worker that had just
+    accepted the one before, and one worker served most kiosks while the other idled."""
+    server, _ = production
+    listening = server.listening_sockets_by_worker()
+
+    assert sorted(listening) == server.worker_pids()
+    assert all(len(sockets) == 1 for sockets in listening.values())
+    assert len(set.union(*listening.values())) == len(listening)
+    # And a new connection gets its answer from either.
+    for _ in range(8):
+        assert requests.get(f"{server.url}/healthz", timeout=30).status_code == 200
+
+
+@pytest.mark.slow
+def test_a_second_server_on_a_port_in_use_refuses_to_start_instead_of_sharing_it(production,
+                                                                                   tmp_path):
+    """With reuse_port the kernel would share the port with any server of the same user that
+    also sets it, such as a stale Turnos on another database: start-up checks first."""
+    server, _ = production
+    (tmp_path / "other").mkdir()
+    database_url, _ = database_with_tokens(tmp_path / "other")
+    second = subprocess.run(
+        production_command(f"127.0.0.1:{server.port}", 2), cwd=ROOT, capture_output=True,
+        text=True, timeout=60,
+        env={**os.environ, "TURNOS_DATABASE_URL": database_url, "PYTHONPATH": str(ROOT)},
+    )
+
+    assert second.returncode != 0
+    assert f"127.0.0.1:{server.port} is already in use by another server" in second.stderr
+    # The first server still answers every connection by itself.
+    for _ in range(8):
+        assert requests.get(f"{server.url}/healthz", timeout=30).status_code == 200

@@ -184,6 +184,15 @@ class GunicornServer:
     def worker_holding(self, client_port: int) -> int | None:
         """The worker process that holds the server's end of the open TCP connection coming
         from local port `client_port`, or None if no worker does (yet)."""
+        held = self._sockets_held(self._sockets_on_port(remote_port=client_port))
+        return next(iter(held), None)
+
+    def listening_sockets_by_worker(self) -> dict[int, set[str]]:
+        """The listening sockets on the server's port that each worker process holds."""
+        return self._sockets_held(self._sockets_on_port(remote_port=0))
+
+    def _sockets_on_port(self, *, remote_port: int) -> set[str]:
+        """Sockets on the server's port whose other end is `remote_port` (0: listening)."""
         inodes = set()
         for table in ("/proc/net/tcp", "/proc/net/tcp6"):
             with contextlib.suppress(OSError):
@@ -191,24 +200,29 @@ class GunicornServer:
                     fields = line.split()
                     local, remote, inode = fields[1], fields[2], fields[9]
                     if (int(local.rsplit(":", 1)[1], 16) == self.port
-                            and int(remote.rsplit(":", 1)[1], 16) == client_port):
+                            and int(remote.rsplit(":", 1)[1], 16) == remote_port):
                         inodes.add(f"socket:[{inode}]")
+        return inodes
+
+    def _sockets_held(self, inodes: set[str]) -> dict[int, set[str]]:
+        held: dict[int, set[str]] = {}
         for pid in self.worker_pids():
             with contextlib.suppress(OSError):
                 for fd in Path(f"/proc/{pid}/fd").iterdir():
                     with contextlib.suppress(OSError):
-                        if os.readlink(fd) in inodes:
-                            return pid
-        return None
+                        if (link := os.readlink(fd)) in inodes:
+                            held.setdefault(pid, set()).add(link)
+        return held
 
     def connections_to_each_worker(self, rounds: int = 20, at_once: int = 8
                                    ) -> dict[int, WorkerConnection]:
         """One open connection held by each worker process, each having answered /healthz.
 
-        Which worker accepts a new connection is up to the workers' event loops: one after the
-        other they nearly all land on the same worker. So connections are opened `at_once`
-        together, each sending its first request at the same moment, until every worker holds
-        one; the spare ones are closed, and the others by `stop`."""
+        Which worker accepts a new connection is the kernel's choice (each worker listens on a
+        socket of its own, and the kernel picks one by a hash of the connection's addresses).
+        So connections are opened `at_once` together, each sending its first request at the
+        same moment, until every worker holds one; the spare ones are closed, and the others
+        by `stop`."""
         workers = set(self.worker_pids())
         found: dict[int, WorkerConnection] = {}
         for _ in range(rounds):
