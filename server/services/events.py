@@ -47,9 +47,15 @@ def append(conn: Connection, drafts: Sequence[EventDraft]) -> list[PublishedEven
     """Number and store `drafts`; call last in a transaction to hold the seq row briefly."""
     if not drafts:
         return []
-    top = _ADVANCE.execute(conn, {"sequence_name": EVENT_SEQ, "count": len(drafts)}
-                           ).scalar_one()
-    first = top - len(drafts) + 1
+    if conn.dialect.name == "sqlite":
+        # One writer at a time (BEGIN IMMEDIATE): the next seq is the highest stored plus one,
+        # read from the end of the primary key. Advancing the counter row as PostgreSQL's
+        # concurrent writers must cost every write one more page change inside its turn.
+        first = _NEXT_STORED.execute(conn).scalar_one()
+    else:
+        top = _ADVANCE.execute(conn, {"sequence_name": EVENT_SEQ, "count": len(drafts)}
+                               ).scalar_one()
+        first = top - len(drafts) + 1
     published = [
         PublishedEvent(first + i, d.type, d.at, d.ticket_id, d.service_code, d.counter_id,
                        d.actor, d.payload)
@@ -78,10 +84,13 @@ _ADVANCE = Prepared(
     .returning(_SEQ.c.value)
 )
 _INSERT = Prepared(insert(Event.__table__))
+_NEXT_STORED = Prepared(select(func.coalesce(func.max(Event.__table__.c.seq), 0) + 1))
 
 
 def ensure_sequence(conn: Connection) -> None:
-    """Create the seq row once; continue after the highest stored event if it was lost."""
+    """Create the seq row once; continue after the highest stored event if it was lost.
+
+    (PostgreSQL's writers advance it; on SQLite the events table itself says where it is.)"""
     exists = conn.execute(select(SeqRow.value).where(SeqRow.name == EVENT_SEQ)).scalar()
     if exists is None:
         top = conn.execute(select(func.coalesce(func.max(Event.seq), 0))).scalar_one()
@@ -89,6 +98,9 @@ def ensure_sequence(conn: Connection) -> None:
 
 
 def current_seq(conn: Connection) -> int:
+    """The seq of the newest stored event (0 before the first)."""
+    if conn.dialect.name == "sqlite":
+        return _NEXT_STORED.execute(conn).scalar_one() - 1
     return conn.execute(select(SeqRow.value).where(SeqRow.name == EVENT_SEQ)).scalar() or 0
 
 

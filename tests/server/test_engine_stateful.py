@@ -55,8 +55,9 @@ from server.domain.errors import (
 from server.domain.numbering import format_number, parse_number, service_day
 from server.domain.tickets import TRANSITIONS, Action, Outcome, TicketStatus
 from server.extensions import ext
-from server.models import CounterRow, Event, Sequence, Ticket
+from server.models import CounterRow, Event, Ticket
 from server.services import calling, daily, issuing
+from server.services import events as event_log
 from server.settings import Settings
 from tests.conftest import DEMO_CONFIG, MONDAY_10AM
 
@@ -456,8 +457,7 @@ class TurnEngine(RuleBasedStateMachine):
                 logged = conn.execute(select(Event.__table__)
                                       .where(events.seq > self.events_checked)
                                       .order_by(events.seq)).all()
-                top = conn.execute(select(Sequence.value).where(Sequence.name == "events")
-                                   ).scalar_one()
+                top = event_log.current_seq(conn)
             self.snapshot = (self.writes, Snapshot(tickets, logged, top))
         return self.snapshot[1]
 
