@@ -10,7 +10,7 @@ from flask import g, request
 
 from server.api.errors import ApiError
 from server.extensions import ext
-from server.services.tokens import Principal
+from server.services.tokens import Principal, TokenChecker
 
 F = TypeVar("F", bound=Callable)
 
@@ -20,11 +20,15 @@ ANY = ("kiosk", "staff", "admin", "display")
 
 
 def bearer_principal() -> Principal | None:
-    header = request.headers.get("Authorization", "")
-    scheme, _, secret = header.partition(" ")
+    return principal_of(request.headers.get("Authorization", ""), ext().tokens)
+
+
+def principal_of(authorization: str, tokens: TokenChecker) -> Principal | None:
+    """Who an `Authorization: Bearer <token>` header names (None: no or an unknown token)."""
+    scheme, _, secret = authorization.partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
         return None
-    return ext().tokens.principal(secret.strip())
+    return tokens.principal(secret.strip())
 
 
 def requires(*roles: str) -> Callable[[F], F]:

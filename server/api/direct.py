@@ -21,8 +21,8 @@ from typing import Any
 from werkzeug.http import HTTP_STATUS_CODES
 
 from server.api import tickets
-from server.api.auth import ISSUERS, STAFF
-from server.api.errors import ApiError
+from server.api.auth import ISSUERS, STAFF, principal_of
+from server.api.errors import ApiError, error_body
 from server.api.parse import is_json_type
 from server.auth.headers import HEADERS, HSTS
 from server.context import Turnos
@@ -72,14 +72,14 @@ class DirectApi:
         try:
             body, status = endpoint(call)
         except ApiError as error:
-            body, status = _error(error.code, error.message), error.status
+            body, status = error_body(error.code, error.message), error.status
         except DomainError as error:
-            body, status = _error(error.code, error.message), error.http_status
+            body, status = error_body(error.code, error.message), error.http_status
         except Exception:
             # As the Flask application's own handler for the unexpected (server/api/errors.py).
             log.exception("unhandled error on %s %s", environ["REQUEST_METHOD"],
                           environ["PATH_INFO"])
-            body, status = _error("internal_error", "something went wrong on our side"), 500
+            body, status = error_body("internal_error", "something went wrong on our side"), 500
         return self._answer(environ, start_response, body, status)
 
     @staticmethod
@@ -100,11 +100,7 @@ class DirectApi:
         return None
 
     def _principal(self, environ: dict[str, Any]) -> Principal | None:
-        # As server/api/auth.py reads the header.
-        scheme, _, secret = environ.get("HTTP_AUTHORIZATION", "").partition(" ")
-        if scheme.lower() != "bearer" or not secret.strip():
-            return None
-        return self._tokens.principal(secret.strip())
+        return principal_of(environ.get("HTTP_AUTHORIZATION", ""), self._tokens)
 
     def _answer(self, environ: dict[str, Any], start_response: Callable[..., Any],
                 body: dict[str, Any] | None, status: int) -> list[bytes]:
@@ -133,10 +129,6 @@ def _plain(environ: dict[str, Any]) -> bool:
         return False
     length = environ.get("CONTENT_LENGTH") or "0"
     return length.isdigit() and int(length) <= MAX_BODY
-
-
-def _error(code: str, message: str) -> dict[str, Any]:
-    return {"error": {"code": code, "message": message}}
 
 
 def install(app: Any, turnos: Turnos, tokens: TokenChecker) -> None:

@@ -20,8 +20,12 @@ class ApiError(Exception):
         self.status, self.code, self.message = status, code, message
 
 
+def error_body(code: str, message: str) -> dict[str, dict[str, str]]:
+    return {"error": {"code": code, "message": message}}
+
+
 def error_response(status: int, code: str, message: str):
-    return jsonify(error={"code": code, "message": message}), status
+    return jsonify(error_body(code, message)), status
 
 
 def register(app: Flask) -> None:
