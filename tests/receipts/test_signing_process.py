@@ -28,11 +28,24 @@ MONDAY_10AM = "2026-11-23T16:00:00Z"
 
 def signing_processes(server_pid: int) -> list[int]:
     """Children of the server running server.services.signing_process."""
+    return [pid for pid in _children(server_pid)
+            if b"server.services.signing_process" in _read_bytes(f"/proc/{pid}/cmdline")]
+
+
+def _children(pid: int) -> list[int]:
     children: list[int] = []
-    for task in Path(f"/proc/{server_pid}/task").iterdir():
-        children += [int(pid) for pid in (task / "children").read_text().split()]
-    return [pid for pid in children
-            if b"server.services.signing_process" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        # A thread that ends while we list them takes its /proc entry with it.
+        children += [int(child) for child in _read_bytes(task / "children").split()]
+    return children
+
+
+def _read_bytes(path) -> bytes:
+    """The file's content, or nothing when its process or thread has just gone."""
+    try:
+        return Path(path).read_bytes()
+    except (FileNotFoundError, ProcessLookupError):
+        return b""
 
 
 def alive(pid: int) -> bool:
