@@ -28,6 +28,7 @@ import json
 import os
 import platform
 import re
+import resource
 import shutil
 import socket
 import sqlite3
@@ -255,14 +256,20 @@ def _wrk(target: Target, script: str, seconds: int, connections: int, threads: i
                "-s", str(BENCH / script), target.url, "--", *script_args]
     pids = target.server_pids()
     cpu_before = _cpu_seconds(pids)
+    wrk_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     finished = subprocess.run(command, capture_output=True, text=True, check=True)
     cpu = _cpu_seconds(pids) - cpu_before
+    wrk_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    wrk_cpu = (wrk_after.ru_utime + wrk_after.ru_stime
+               - wrk_before.ru_utime - wrk_before.ru_stime)
     match = re.search(r"^BENCH_JSON (.*)$", finished.stdout, re.MULTILINE)
     if match is None:
         sys.exit(f"wrk printed no result:\n{finished.stdout}\n{finished.stderr}")
     result = json.loads(match.group(1))
     # CPU per request does not depend on what else the machine runs, unlike req/s.
     result["server_cpu_ms_per_request"] = 1000 * cpu / max(1.0, result["requests"])
+    # The load generator shares the machine's cores with the server.
+    result["wrk_cpu_ms_per_request"] = 1000 * wrk_cpu / max(1.0, result["requests"])
     result["load_average_after"] = os.getloadavg()[0]
     return result
 
@@ -384,10 +391,12 @@ def _print(results: dict) -> None:
     print(f"issue      {issue['issue']['per_second']:8.0f} req/s  "
           f"p50 {issue['issue']['p50_ms']:6.2f} ms  p99 {issue['issue']['p99_ms']:6.2f} ms  "
           f"server CPU {issue['server_cpu_ms_per_request']:.2f} ms/req  "
+          f"wrk CPU {issue['wrk_cpu_ms_per_request']:.2f} ms/req  "
           f"({issue['tickets_created']} tickets, consistent={issue['consistent']})")
     print(f"call-next  {call['call']['per_second']:8.0f} req/s  "
           f"p50 {call['call']['p50_ms']:6.2f} ms  p99 {call['call']['p99_ms']:6.2f} ms  "
           f"server CPU {call['server_cpu_ms_per_request']:.2f} ms/req  "
+          f"wrk CPU {call['wrk_cpu_ms_per_request']:.2f} ms/req  "
           f"(cycles {call['cycles_per_second']:.0f}/s, all requests "
           f"{call['all']['per_second']:.0f}/s, consistent={call['consistent']})")
     print(f"load average after the runs: {issue['load_average_after']:.1f}, "

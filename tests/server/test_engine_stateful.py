@@ -56,7 +56,7 @@ from server.domain.numbering import format_number, parse_number, service_day
 from server.domain.tickets import TRANSITIONS, Action, Outcome, TicketStatus
 from server.extensions import ext
 from server.models import CounterRow, Event, Ticket
-from server.services import calling, daily, issuing
+from server.services import calling, daily, issuing, views
 from server.services import events as event_log
 from server.settings import Settings
 from tests.conftest import DEMO_CONFIG, MONDAY_10AM
@@ -501,6 +501,17 @@ class TurnEngine(RuleBasedStateMachine):
             self.logged_status[event.ticket_id] = status
         self.events_checked = snapshot.top_seq
         assert self.logged_status == {i: t.status for i, t in self.model.items()}
+
+    @invariant()
+    def every_ticket_waiting_today_is_told_its_place_as_the_policy_orders_the_line(self) -> None:
+        # On SQLite the place comes from the queue lengths the triggers keep, so this checks
+        # them after every kind of move, the day-close sweep included.
+        waiting = [t for t in self.waiting_today() if t.target is None]
+        with self.ctx.db.read() as conn:
+            places = {t.id: views.waiting_position(conn, views.load_ticket(conn, t.id))
+                      for t in waiting}
+        for ticket in waiting:
+            self.check_position(ticket, places[ticket.id])
 
     @invariant()
     def numbers_are_unique_per_service_and_day_and_count_from_one(self) -> None:
