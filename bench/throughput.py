@@ -256,9 +256,15 @@ def _wrk(target: Target, script: str, seconds: int, connections: int, threads: i
                "-s", str(BENCH / script), target.url, "--", *script_args]
     pids = target.server_pids()
     cpu_before = _cpu_seconds(pids)
+    each_before = [_cpu_seconds([pid]) for pid in pids]
+    stolen_before = _stolen_seconds()
     wrk_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     finished = subprocess.run(command, capture_output=True, text=True, check=True)
     cpu = _cpu_seconds(pids) - cpu_before
+    stolen = _stolen_seconds() - stolen_before
+    # How the work fell on the server's processes: with few connections, the kernel may hand
+    # one worker many more of them than the other (see docs/performance.md).
+    each = [_cpu_seconds([pid]) - before for pid, before in zip(pids, each_before, strict=True)]
     wrk_after = resource.getrusage(resource.RUSAGE_CHILDREN)
     wrk_cpu = (wrk_after.ru_utime + wrk_after.ru_stime
                - wrk_before.ru_utime - wrk_before.ru_stime)
@@ -268,10 +274,20 @@ def _wrk(target: Target, script: str, seconds: int, connections: int, threads: i
     result = json.loads(match.group(1))
     # CPU per request does not depend on what else the machine runs, unlike req/s.
     result["server_cpu_ms_per_request"] = 1000 * cpu / max(1.0, result["requests"])
+    result["cpu_share_by_process"] = [round(part / max(cpu, 1e-9), 2) for part in each]
+    # On a virtual machine the host may run other guests on our cores: that time is lost.
+    result["stolen_cpu_percent"] = round(
+        100 * stolen / (result["seconds"] * (os.cpu_count() or 1)), 1)
     # The load generator shares the machine's cores with the server.
     result["wrk_cpu_ms_per_request"] = 1000 * wrk_cpu / max(1.0, result["requests"])
     result["load_average_after"] = os.getloadavg()[0]
     return result
+
+
+def _stolen_seconds() -> float:
+    """CPU time the hypervisor gave to others, all cores together, from /proc/stat."""
+    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()
+    return int(fields[8]) / os.sysconf("SC_CLK_TCK") if len(fields) > 8 else 0.0
 
 
 def _cpu_seconds(pids: list[int]) -> float:
@@ -392,11 +408,13 @@ def _print(results: dict) -> None:
           f"p50 {issue['issue']['p50_ms']:6.2f} ms  p99 {issue['issue']['p99_ms']:6.2f} ms  "
           f"server CPU {issue['server_cpu_ms_per_request']:.2f} ms/req  "
           f"wrk CPU {issue['wrk_cpu_ms_per_request']:.2f} ms/req  "
+          f"split {issue['cpu_share_by_process']}  steal {issue['stolen_cpu_percent']}%  "
           f"({issue['tickets_created']} tickets, consistent={issue['consistent']})")
     print(f"call-next  {call['call']['per_second']:8.0f} req/s  "
           f"p50 {call['call']['p50_ms']:6.2f} ms  p99 {call['call']['p99_ms']:6.2f} ms  "
           f"server CPU {call['server_cpu_ms_per_request']:.2f} ms/req  "
           f"wrk CPU {call['wrk_cpu_ms_per_request']:.2f} ms/req  "
+          f"split {call['cpu_share_by_process']}  steal {call['stolen_cpu_percent']}%  "
           f"(cycles {call['cycles_per_second']:.0f}/s, all requests "
           f"{call['all']['per_second']:.0f}/s, consistent={call['consistent']})")
     print(f"load average after the runs: {issue['load_average_after']:.1f}, "
