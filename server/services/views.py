@@ -164,11 +164,11 @@ _AHEAD_OF_TARGETED = _ahead(
 )
 
 
-def _group(preferential: bool, front: bool, *, older: bool):
-    """Untargeted waiting tickets of one (class, front) group of the queue, or of those in it
-    queued before the ticket asked about: each is one range of ix_tickets_queue, counted from
-    the index alone. (One OR over the groups would make SQLite test every entry instead.)"""
-    where = [
+def _in_group(preferential: bool, front: bool) -> list:
+    """Untargeted tickets waiting today in one (class, front) group of the service's queue:
+    one range of ix_tickets_queue. (One OR over the groups would make SQLite test every entry
+    instead.)"""
+    return [
         T.status == TicketStatus.WAITING.value,
         T.service_code == bindparam("service"),
         T.target_counter_id.is_(None),
@@ -177,6 +177,12 @@ def _group(preferential: bool, front: bool, *, older: bool):
         T.preferential.is_(preferential),
         T.front.is_(front),
     ]
+
+
+def _group(preferential: bool, front: bool, *, older: bool):
+    """The tickets of one group, or of those in it queued before the ticket asked about,
+    counted from the index alone."""
+    where = _in_group(preferential, front)
     if not older:
         return [select(func.count()).where(*where).scalar_subquery()]
     # Queued earlier; or at the same instant with a lower id: two seeks instead of an OR.
@@ -208,6 +214,7 @@ _AHEAD_OF_REGULAR = _sum(
     _group(True, False, older=False), _group(False, False, older=True),
 )
 
+
 def _waiting_through(groups):
     """Untargeted tickets waiting today in the service's groups that `groups` selects."""
     return select(func.coalesce(func.sum(Q.waiting), 0)).where(
@@ -216,16 +223,9 @@ def _waiting_through(groups):
 
 
 def _queued_at_or_after(*classes: tuple[bool, bool]) -> list:
+    """The tickets of these groups queued at or after the ticket asked about (itself too)."""
     return [
-        select(func.count()).where(
-            T.status == TicketStatus.WAITING.value,
-            T.service_code == bindparam("service"),
-            T.target_counter_id.is_(None),
-            T.day == bindparam("day"),
-            T.preferential.is_(preferential),
-            T.front.is_(front),
-            later,
-        ).scalar_subquery()
+        select(func.count()).where(*_in_group(preferential, front), later).scalar_subquery()
         for preferential, front in classes
         for later in (T.queued_at > bindparam("queued_at"),
                       and_(T.queued_at == bindparam("queued_at"), T.id >= bindparam("id")))
