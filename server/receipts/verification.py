@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import logging
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,7 @@ from pyhanko.sign.validation import DocumentSecurityStore, validate_pdf_signatur
 from pyhanko.sign.validation.errors import NoDSSFoundError
 from pyhanko.sign.validation.status import PdfSignatureStatus, SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator.errors import PathBuildingError, PathValidationError
 
 from server.config_types import ReceiptsConfig
 from server.receipts.document import FOLIO_KEY
@@ -96,13 +98,42 @@ def verify_pdf(data: bytes, trust_roots: Sequence[x509.Certificate]) -> Verifica
             receipt_folio=folio)
     try:
         context = _context(reader, trust_roots)
-        status = outside_event_loop(lambda: validate_pdf_signature(signature, context))
+        status = outside_event_loop(lambda: _validate_quietly(signature, context))
     except Exception as error:  # a mangled signature container, certificate or digest
         log.info("receipt signature unusable: %s", error)
         return VerificationResult(
             TAMPERED, "The signature is broken: the file was changed after it was signed.",
             receipt_folio=folio)
     return _verdict(reader, signature, status, folio)
+
+
+class _UntrustedIsAnAnswer(logging.Filter):
+    """pyHanko logs every signer it cannot trust as a warning with a traceback. Checking a
+    receipt brought from elsewhere, an untrusted signer is one of the verdicts, reported by
+    `verify_pdf`, not a fault of this server; so those records are dropped, and only in the
+    thread that is checking a receipt, so that signing keeps pyHanko's diagnostics."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.checking = threading.local()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        failure = record.exc_info[1] if record.exc_info else None
+        return not (getattr(self.checking, "active", False)
+                    and isinstance(failure, (PathValidationError, PathBuildingError)))
+
+
+_UNTRUSTED_IS_AN_ANSWER = _UntrustedIsAnAnswer()
+logging.getLogger("pyhanko.sign.validation.generic_cms").addFilter(_UNTRUSTED_IS_AN_ANSWER)
+
+
+def _validate_quietly(signature, context: ValidationContext) -> PdfSignatureStatus:
+    checking = _UNTRUSTED_IS_AN_ANSWER.checking
+    checking.active = True
+    try:
+        return validate_pdf_signature(signature, context)
+    finally:
+        checking.active = False
 
 
 def _context(reader: PdfFileReader, trust_roots: Sequence) -> ValidationContext:

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import io
+import logging
 import threading
 
 import pytest
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko_certvalidator.errors import PathBuildingError
 
 from server.receipts.document import FOLIO_KEY, render_pdf
 from server.receipts.verification import TrustRootsError, load_trust_roots, verify_pdf
@@ -46,6 +48,24 @@ def test_a_receipt_signed_under_another_ca_is_untrusted(signed, other_ca):
 
     assert result.status == "untrusted"
     assert result.receipt_folio == "CSA-7K3M-9QXD"
+
+
+def test_an_untrusted_receipt_leaves_no_traceback_in_the_log(signed, other_ca, caplog):
+    with caplog.at_level(logging.INFO):
+        assert verify_pdf(signed, other_ca.trust_roots).status == "untrusted"
+
+    assert [r for r in caplog.records if r.exc_info] == []
+
+
+def test_outside_a_receipt_check_pyhankos_path_errors_are_still_logged(caplog):
+    pyhanko_log = logging.getLogger("pyhanko.sign.validation.generic_cms")
+    try:
+        raise PathBuildingError("no path to a trust root")
+    except PathBuildingError:
+        with caplog.at_level(logging.WARNING):
+            pyhanko_log.warning("Validation error", exc_info=True)
+
+    assert [r.getMessage() for r in caplog.records] == ["Validation error"]
 
 
 def test_one_flipped_byte_in_the_page_makes_it_tampered(signed, test_ca):
