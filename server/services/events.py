@@ -44,7 +44,8 @@ class PublishedEvent:
 
 
 def append(conn: Connection, drafts: Sequence[EventDraft]) -> list[PublishedEvent]:
-    """Number and store `drafts`; call last in a transaction to hold the seq row briefly."""
+    """Number and store `drafts`; call last in a transaction, so that PostgreSQL holds the
+    seq row briefly (SQLite reads the next seq from the events table, under its write lock)."""
     if not drafts:
         return []
     if conn.dialect.name == "sqlite":

@@ -111,8 +111,8 @@ def _issue(ctx: Turnos, request: IssueRequest, *, caller: str, key: str,
         )])
     ctx.sink.publish(published)
     if ticket.position is None:
-        # Counted after the commit, outside the write: the database serialises writes (across
-        # the server's processes too), and the count grows with the line.
+        # Read after the commit, outside the write: the database serialises writes (across
+        # the server's processes too), and on PostgreSQL the count grows with the line.
         with ctx.db.read() as conn:
             ticket = replace(ticket, position=waiting_position(conn, row))
     return IssueResult(ticket, True)

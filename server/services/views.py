@@ -72,10 +72,10 @@ def waiting_position(conn: Connection, row: Row | TicketRow) -> int | None:
     """Place in line, counting who goes first under "preferential first" (see domain.policy)."""
     if row.status != TicketStatus.WAITING.value:
         return None
-    if row.target_counter_id is None and conn.dialect.name == "sqlite":
-        return _place_from_queue_lengths(conn, row)
     if row.target_counter_id is not None:
         query = _AHEAD_OF_TARGETED
+    elif conn.dialect.name == "sqlite":
+        return _place_from_queue_lengths(conn, row)
     elif row.front:
         query = _AHEAD_OF_FRONT
     elif row.preferential:
