@@ -61,9 +61,16 @@ class Rows:
 
 
 class _Plan:
-    """One statement compiled for SQLite with one set of parameter names."""
+    """One statement compiled for SQLite with one set of parameter names.
 
-    __slots__ = ("sql", "binds", "row_type", "converters", "returns_rows")
+    Since a plan serves exactly one set of names, everything else is settled when it is built:
+    a value the caller does not give (a literal, a column default) is converted once, and a
+    name the statement binds in several places (a service and day in each subquery) is
+    converted once per call, not once per place.
+    """
+
+    __slots__ = ("sql", "params", "layout", "missing", "row_type", "converters",
+                 "returns_rows")
 
     def __init__(self, statement: ClauseElement, connection: Connection,
                  keys: frozenset[str]) -> None:
@@ -77,16 +84,32 @@ class _Plan:
             if default is None or not default.is_scalar:
                 raise _Unsupported
             defaults[column.key] = default.arg
-        binds: list[tuple[str, Any, Callable[[Any], Any] | None]] = []
+        # What run() converts, once per name given; and per position of the statement,
+        # either the index of one of those or a value settled now.
+        params: list[tuple[str, Callable[[Any], Any] | None]] = []
+        index: dict[str, int] = {}
+        layout: list[tuple[int, Any]] = []
+        self.missing: str | None = None
         for name in compiled.positiontup or ():
             bind = compiled.binds[name]
             if bind.callable is not None or bind.expanding:
                 raise _Unsupported
-            fallback = defaults.get(name, _MISSING if bind.required else bind.value)
             processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
-            binds.append((name, fallback, processor))
+            if name in keys:
+                if name not in index:
+                    index[name] = len(params)
+                    params.append((name, processor))
+                layout.append((index[name], None))
+                continue
+            fallback = defaults.get(name, _MISSING if bind.required else bind.value)
+            if fallback is _MISSING:
+                self.missing = self.missing or name
+                fallback = None
+            layout.append((-1, processor(fallback) if processor is not None else fallback))
+        self.params = tuple(params)
+        # None when the statement binds each given name once, in order, and nothing else.
+        self.layout = None if layout == [(i, None) for i in range(len(params))] else tuple(layout)
         self.sql = compiled.string
-        self.binds = tuple(binds)
         columns = _result_columns(statement)
         self.returns_rows = columns is not None
         self.row_type = None
@@ -102,16 +125,17 @@ class _Plan:
             self.converters = tuple(converters)
 
     def run(self, connection: Connection, parameters: Mapping[str, Any]) -> Rows:
-        values = []
         try:
-            for name, fallback, processor in self.binds:
-                value = parameters.get(name, fallback)
-                if value is _MISSING:
-                    raise KeyError(f"statement parameter '{name}' was not given")
-                values.append(processor(value) if processor is not None else value)
+            if self.missing is not None:
+                raise KeyError(f"statement parameter '{self.missing}' was not given")
+            given = [parameters[name] if processor is None else processor(parameters[name])
+                     for name, processor in self.params]
         except Exception as error:
             # As Connection.execute reports a value that cannot be bound.
             raise StatementError(str(error), self.sql, dict(parameters), error) from error
+        values = given if self.layout is None else [
+            given[i] if i >= 0 else settled for i, settled in self.layout
+        ]
         dbapi = connection.connection.dbapi_connection
         try:
             cursor = dbapi.execute(self.sql, values)
