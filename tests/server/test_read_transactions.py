@@ -40,6 +40,20 @@ def test_a_read_ends_its_transaction_so_the_next_one_sees_later_writes(db: Datab
         assert not conn.connection.dbapi_connection.in_transaction or conn.in_transaction()
 
 
+def test_a_read_of_raw_statements_alone_ends_its_transaction_too(db: Database):
+    with db.read() as conn:
+        raw = conn.connection.dbapi_connection
+        assert raw.execute("SELECT count(*) FROM note").fetchone()[0] == 0
+        assert raw.in_transaction and not conn.in_transaction()
+    # No snapshot left open: it would hide later writes and hold back WAL checkpoints.
+    assert not raw.in_transaction
+    with db.write() as conn:
+        conn.execute(text("INSERT INTO note (body) VALUES ('later')"))
+    with db.read() as conn:
+        assert conn.connection.dbapi_connection is raw
+        assert raw.execute("SELECT count(*) FROM note").fetchone()[0] == 1
+
+
 def test_a_read_that_fails_leaves_no_transaction_open_for_the_next(db: Database):
     with pytest.raises(RuntimeError), db.read() as conn:
         conn.execute(text("SELECT count(*) FROM note"))
