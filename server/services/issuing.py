@@ -5,10 +5,10 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
-from sqlalchemy import Connection, bindparam, insert, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, bindparam, func, insert, select
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 
 from server.context import Turnos
@@ -114,7 +114,7 @@ def _issue(ctx: Turnos, request: IssueRequest, *, caller: str, key: str,
         # Read after the commit, outside the write: the database serialises writes (across
         # the server's processes too), and on PostgreSQL the count grows with the line.
         with ctx.db.read() as conn:
-            ticket = replace(ticket, position=waiting_position(conn, row))
+            ticket = ticket_view(row, position=waiting_position(conn, row))
     return IssueResult(ticket, True)
 
 
@@ -155,9 +155,11 @@ def _check(ctx: Turnos, request: IssueRequest) -> None:
 
 
 def _next_sequence(conn: Connection, service_code: str, day) -> int:
-    statement = _NEXT_SEQUENCE[conn.dialect.name]
-    return statement.execute(conn, {"service_code": service_code, "day": day, "last": 1}
-                             ).scalar_one()
+    if conn.dialect.name == "sqlite":
+        return _MAX_TODAY_PLUS_ONE.execute(conn, {"service_code": service_code, "day": day}
+                                           ).scalar_one()
+    return _UPSERT_DAILY_NUMBER.execute(conn, {"service_code": service_code, "day": day,
+                                               "last": 1}).scalar_one()
 
 
 def _fingerprint(request: IssueRequest) -> str:
@@ -175,17 +177,21 @@ _INSERT_TICKET = Prepared(insert(Ticket.__table__).returning(Ticket.__table__.c.
 _INSERT_KEY = Prepared(insert(IdempotencyKey.__table__))
 
 
-def _upsert_daily_number(dialect):
-    table = DailyNumber.__table__
-    return Prepared(
-        dialect.insert(table)
-        .on_conflict_do_update(
-            index_elements=[table.c.service_code, table.c.day],
-            set_={"last": table.c.last + 1},
-        )
-        .returning(table.c.last)
+# PostgreSQL: concurrent issues of one service take turns on its row of daily_numbers.
+_UPSERT_DAILY_NUMBER = Prepared(
+    postgresql.insert(DailyNumber.__table__)
+    .on_conflict_do_update(
+        index_elements=[DailyNumber.service_code, DailyNumber.day],
+        set_={"last": DailyNumber.last + 1},
     )
-
-
-_NEXT_SEQUENCE = {"sqlite": _upsert_daily_number(sqlite),
-                  "postgresql": _upsert_daily_number(postgresql)}
+    .returning(DailyNumber.last)
+)
+# SQLite: one writer at a time, so the next number is the service's highest of the day plus
+# one, read from the end of the uq_tickets_number index. A counter row would cost every issue
+# one more page changed and written at the COMMIT. Tickets are never deleted, so no number
+# comes back; the ticket holding it is committed before anyone sees it.
+_MAX_TODAY_PLUS_ONE = Prepared(
+    select(func.coalesce(func.max(Ticket.sequence), 0) + 1).where(
+        Ticket.issued_service_code == bindparam("service_code"), Ticket.day == bindparam("day")
+    )
+)

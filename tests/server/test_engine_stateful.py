@@ -568,6 +568,15 @@ def test_a_service_keeps_issuing_after_a_ticket_was_transferred_into_it(ctx):
     assert result.ticket.number == "D-001"
 
 
+def test_a_service_goes_on_from_the_number_it_gave_a_ticket_transferred_away(ctx):
+    acta = issue(ctx, "ACTA")
+    calling.call_next(ctx, "V17", actor=STAFF)
+    calling.transfer(ctx, acta, calling.Transfer(service="DEFUN"), actor=STAFF)
+    result = issuing.issue_ticket(ctx, issuing.IssueRequest("ACTA"), caller=KIOSK,
+                                  key=uuid.uuid4().hex)
+    assert result.ticket.number == "A-002"
+
+
 def test_a_transferred_ticket_is_called_by_the_number_printed_on_it(ctx):
     acta = issue(ctx, "ACTA")
     calling.call_next(ctx, "V17", actor=STAFF)
