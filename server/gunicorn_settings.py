@@ -17,6 +17,9 @@
   readily share the port with an older server still running on it, start-up checks first
   that the address is free (`on_starting`).
 
+- **One write per answer** (`post_worker_init`, server/http_response.py): gunicorn sends an
+  answer's headers and body in two TCP segments and formats its Date header every time.
+
 - **One secret key for all workers**: without `TURNOS_SECRET_KEY` every process would draw a
   key of its own, and a staff login or form signed by one worker would be refused by the
   other; so the master draws one per start (nothing signed survives a restart, as with one
@@ -51,6 +54,12 @@ workers = _workers()
 worker_connections = 10_000
 reuse_port = True
 bind = os.environ.get("TURNOS_BIND", "0.0.0.0:8000")
+
+
+def post_worker_init(worker) -> None:
+    from server import http_response  # gunicorn's own modules, so only in its workers
+
+    http_response.install()
 
 
 def on_starting(server) -> None:
