@@ -218,11 +218,19 @@ class CsaConfig:
     security: SecurityConfig = field(default_factory=SecurityConfig)
     receipts: ReceiptsConfig = field(default_factory=ReceiptsConfig)
 
+    # Services and counters by id: every issue and every counter action looks one up.
+    _services: dict[str, Service] = field(init=False, repr=False, compare=False)
+    _counters: dict[str, Counter] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_services", {s.code: s for s in self.services})
+        object.__setattr__(self, "_counters", {c.id: c for c in self.counters})
+
     def service(self, code: str) -> Service:
-        return _by_key(self.services, "code", code)
+        return self._services[code]
 
     def counter(self, counter_id: str) -> Counter:
-        return _by_key(self.counters, "id", counter_id)
+        return self._counters[counter_id]
 
     def agency(self, agency_id: str) -> Agency:
         return _by_key(self.agencies, "id", agency_id)

@@ -127,7 +127,9 @@ def changed_row(row: Row | TicketRow, changes: Mapping[str, Any]) -> TicketRow:
 
 
 def _in_utc(value: Any) -> Any:
-    return value.astimezone(dt.UTC) if isinstance(value, dt.datetime) else value
+    if isinstance(value, dt.datetime) and value.tzinfo is not dt.UTC:
+        return value.astimezone(dt.UTC)
+    return value
 
 
 def load_ticket(conn: Connection, ticket_id: int, *, for_update: bool = False) -> Row | None:
