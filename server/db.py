@@ -155,9 +155,9 @@ def _sqlite_engine(url, pool_size: int) -> Engine:
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
         raw = conn.connection.dbapi_connection
-        if raw.in_transaction:
-            return  # Database.read() began it already
         read_only = conn.get_execution_options().get("turnos_read_only", False)
+        if read_only and raw.in_transaction:
+            return  # Database.read() began it already
         # Straight on the DBAPI connection: exec_driver_sql would run SQLAlchemy's whole
         # execution machinery (events, context, result) for a statement that returns nothing.
         raw.execute("BEGIN" if read_only else "BEGIN IMMEDIATE")
