@@ -255,16 +255,15 @@ def _wrk(target: Target, script: str, seconds: int, connections: int, threads: i
     command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
                "-s", str(BENCH / script), target.url, "--", *script_args]
     pids = target.server_pids()
-    cpu_before = _cpu_seconds(pids)
     each_before = [_cpu_seconds([pid]) for pid in pids]
     stolen_before = _stolen_seconds()
     wrk_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     finished = subprocess.run(command, capture_output=True, text=True, check=True)
-    cpu = _cpu_seconds(pids) - cpu_before
     stolen = _stolen_seconds() - stolen_before
     # How the work fell on the server's processes: with few connections, the kernel may hand
     # one worker many more of them than the other (see docs/performance.md).
     each = [_cpu_seconds([pid]) - before for pid, before in zip(pids, each_before, strict=True)]
+    cpu = sum(each)
     wrk_after = resource.getrusage(resource.RUSAGE_CHILDREN)
     wrk_cpu = (wrk_after.ru_utime + wrk_after.ru_stime
                - wrk_before.ru_utime - wrk_before.ru_stime)
