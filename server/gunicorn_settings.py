@@ -10,12 +10,15 @@
   commit (server/peers.py), so a client may be in any of them.
 - **10,000 connections per worker**: gunicorn's default, 1,000, would leave the 1,001st screen
   of a busy worker waiting.
-- **Each worker listens on its own socket** (`reuse_port`): on one shared socket nearly every
-  new connection lands on whichever worker accepted the previous one, so one worker served
-  most kiosks and counters while the other idled (docs/performance.md, "Fifth pass"); with
-  SO_REUSEPORT the kernel spreads connections over the workers. Since the kernel would as
-  readily share the port with an older server still running on it, start-up checks first
-  that the address is free (`on_starting`).
+- **New connections go to the worker holding fewest** (`pre_fork`, `child_exit`,
+  `post_worker_init`, server/worker_balance.py): on their shared socket nearly every new
+  connection went to whichever worker ran first, so one worker served most kiosks and counters
+  while the other idled (docs/performance.md, "Fifth pass"), and SO_REUSEPORT's hash still gave
+  one worker 79 % of the work on a few connections ("Eighth pass"). The master maps a table of
+  each worker's open connections before forking, and a worker leaves a new connection to one
+  holding fewer.
+- **A port in use refuses start-up at once** (`on_starting`) with a message naming it, instead
+  of gunicorn retrying the bind for five seconds before it gives up.
 
 - **One write per answer** (`post_worker_init`, server/http_response.py): gunicorn sends an
   answer's headers and body in two TCP segments and formats its Date header every time.
@@ -36,6 +39,8 @@ import secrets
 import socket
 import sys
 
+from server import worker_balance
+
 
 def _workers() -> int:
     value = os.environ.get("TURNOS_WORKERS", "")
@@ -52,27 +57,43 @@ if not os.environ.get("TURNOS_SECRET_KEY"):
 worker_class = "gevent"
 workers = _workers()
 worker_connections = 10_000
-reuse_port = True
 bind = os.environ.get("TURNOS_BIND", "0.0.0.0:8000")
+
+
+# Every worker's open connections, mapped by the master (on_starting) before it forks any.
+_connections: worker_balance.ConnectionTable | None = None
+
+
+def on_starting(server) -> None:
+    global _connections
+    for address in server.cfg.address:
+        if isinstance(address, tuple):
+            _refuse_if_taken(address[0], address[1])
+    _connections = worker_balance.ConnectionTable(slots=64)
+
+
+def pre_fork(server, worker) -> None:
+    worker.connection_slot = _connections.claim(
+        getattr(other, "connection_slot", None) for other in server.WORKERS.values())
+
+
+def child_exit(server, worker) -> None:
+    if worker.connection_slot is not None:
+        _connections.clear(worker.connection_slot)
 
 
 def post_worker_init(worker) -> None:
     from server import http_response  # gunicorn's own modules, so only in its workers
 
     http_response.install()
-
-
-def on_starting(server) -> None:
-    """Refuse to start where another server already listens, as a plain bind would."""
-    for address in server.cfg.address:
-        if isinstance(address, tuple):
-            _refuse_if_taken(address[0], address[1])
+    if worker.connection_slot is not None:  # None past 64 workers: that one takes any
+        worker_balance.install(_connections, worker.connection_slot)
 
 
 def _refuse_if_taken(host: str, port: int) -> None:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as probe:
-        # As gunicorn binds, minus SO_REUSEPORT: a listener of any other server refuses it.
+        # As gunicorn binds: a listener of any other server refuses it.
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))

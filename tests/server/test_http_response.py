@@ -114,7 +114,7 @@ def test_the_production_workers_install_it(monkeypatch: pytest.MonkeyPatch):
     # Restored after the test: this process is not a worker.
     monkeypatch.setattr(wsgi, "Response", wsgi.Response)
     monkeypatch.setattr(util, "http_date", util.http_date)
-    gunicorn_settings.post_worker_init(None)
+    gunicorn_settings.post_worker_init(SimpleNamespace(connection_slot=None))
     assert wsgi.Response is OneWriteResponse
     assert isinstance(util.http_date, _DateOncePerSecond)
 

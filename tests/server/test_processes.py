@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -401,27 +402,91 @@ def test_two_workers_starting_together_on_a_new_empty_database_both_come_up_heal
     assert "Traceback" not in server.log()
 
 
-@pytest.mark.slow
-def test_each_worker_accepts_connections_on_a_listening_socket_of_its_own(production):
-    """reuse_port: the kernel spreads new connections over the workers' own sockets. On one
-    shared socket, under load, nearly every connection landed on the worker that had just
-    accepted the one before, and one worker served most kiosks while the other idled."""
-    server, _ = production
-    listening = server.listening_sockets_by_worker()
+@pytest.fixture
+def patient(tmp_path: Path) -> Iterator[GunicornServer]:
+    """Two workers that keep an idle connection open for a minute, not gunicorn's 2 s, so a
+    test can hold connections while it looks at who holds them."""
+    database_url, _ = database_with_tokens(tmp_path)
+    server = GunicornServer(database_url, tmp_path / "gunicorn.log", workers=2,
+                            env={"GUNICORN_CMD_ARGS": "--keep-alive 60"})
+    yield server
+    server.stop()
+    assert "Traceback" not in server.log()
 
-    assert sorted(listening) == server.worker_pids()
-    assert all(len(sockets) == 1 for sockets in listening.values())
-    assert len(set.union(*listening.values())) == len(listening)
-    # And a new connection gets its answer from either.
-    for _ in range(8):
-        assert requests.get(f"{server.url}/healthz", timeout=30).status_code == 200
+
+def _connect(server: GunicornServer, held: list[socket.socket]) -> int:
+    """A new connection, kept in `held`; the worker that accepted it."""
+    connection = socket.create_connection(("127.0.0.1", server.port), timeout=30)
+    held.append(connection)
+    deadline = time.monotonic() + 30
+    while (worker := server.worker_holding(connection.getsockname()[1])) is None:
+        assert time.monotonic() < deadline, "no worker accepted the connection"
+        time.sleep(0.002)
+    return worker
+
+
+@pytest.mark.slow
+def test_each_new_connection_goes_to_the_worker_holding_fewer(patient: GunicornServer):
+    """On their shared socket, left to the kernel, nearly every connection went to the worker
+    that ran first; one socket each (SO_REUSEPORT) spread them by a hash, still unevenly on a
+    few: one worker served most kiosks and counters while the other idled."""
+    workers = patient.worker_pids()
+    held: list[socket.socket] = []
+    holding = Counter({worker: 0 for worker in workers})
+    try:
+        for _ in range(16):
+            holding[_connect(patient, held)] += 1
+            assert max(holding.values()) - min(holding.values()) <= 1, holding
+    finally:
+        for connection in held:
+            connection.close()
+
+    assert holding == Counter({worker: 8 for worker in workers})
+
+
+@pytest.mark.slow
+def test_a_replacement_worker_takes_the_new_connections_until_it_holds_as_many(
+    patient: GunicornServer,
+):
+    held: list[socket.socket] = []
+    try:
+        for _ in range(8):
+            _connect(patient, held)
+        survivor, killed = patient.worker_pids()
+        os.kill(killed, signal.SIGKILL)  # its four connections go with it
+        deadline = time.monotonic() + 30
+        while not (len(pids := set(patient.worker_pids()) - {killed, survivor}) == 1
+                   and patient.worker_accepting(replacement := pids.pop())):
+            assert time.monotonic() < deadline, "no replacement worker accepts connections"
+            time.sleep(0.05)
+
+        assert [_connect(patient, held) for _ in range(4)] == [replacement] * 4
+    finally:
+        for connection in held:
+            connection.close()
+
+
+@pytest.mark.slow
+def test_a_new_connection_does_not_wait_long_for_a_stopped_worker_that_holds_fewer(
+    patient: GunicornServer,
+):
+    held: list[socket.socket] = []
+    first = _connect(patient, held)
+    stopped = next(pid for pid in patient.worker_pids() if pid != first)
+    os.kill(stopped, signal.SIGSTOP)
+    try:
+        assert requests.get(f"{patient.url}/healthz", timeout=10).status_code == 200
+    finally:
+        os.kill(stopped, signal.SIGCONT)
+        for connection in held:
+            connection.close()
 
 
 @pytest.mark.slow
 def test_a_second_server_on_a_port_in_use_refuses_to_start_instead_of_sharing_it(production,
                                                                                    tmp_path):
-    """With reuse_port the kernel would share the port with any server of the same user that
-    also sets it, such as a stale Turnos on another database: start-up checks first."""
+    """Start-up says at once that the port is taken, instead of gunicorn retrying the bind
+    for five seconds before it gives up."""
     server, _ = production
     (tmp_path / "other").mkdir()
     database_url, _ = database_with_tokens(tmp_path / "other")

@@ -187,9 +187,24 @@ class GunicornServer:
         held = self._sockets_held(self._sockets_on_port(remote_port=client_port))
         return next(iter(held), None)
 
-    def listening_sockets_by_worker(self) -> dict[int, set[str]]:
-        """The listening sockets on the server's port that each worker process holds."""
-        return self._sockets_held(self._sockets_on_port(remote_port=0))
+    def worker_accepting(self, pid: int) -> bool:
+        """Whether worker `pid` watches the listening socket for new connections: its event
+        loop's epoll set holds that socket's descriptor (/proc/PID/fdinfo)."""
+        listening = self._sockets_on_port(remote_port=0)
+        descriptors = {}
+        with contextlib.suppress(OSError):
+            for fd in Path(f"/proc/{pid}/fd").iterdir():
+                with contextlib.suppress(OSError):
+                    descriptors[fd.name] = os.readlink(fd)
+        watched = {name for name, link in descriptors.items() if link in listening}
+        for name, link in descriptors.items():
+            if link == "anon_inode:[eventpoll]":
+                with contextlib.suppress(OSError):
+                    info = Path(f"/proc/{pid}/fdinfo/{name}").read_text()
+                    # One line per descriptor in the set: "tfd:        5 events: ..."
+                    if watched & set(re.findall(r"^tfd:\s+(\d+)\s", info, re.MULTILINE)):
+                        return True
+        return False
 
     def _sockets_on_port(self, *, remote_port: int) -> set[str]:
         """Sockets on the server's port whose other end is `remote_port` (0: listening)."""
@@ -218,11 +233,11 @@ class GunicornServer:
                                    ) -> dict[int, WorkerConnection]:
         """One open connection held by each worker process, each having answered /healthz.
 
-        Which worker accepts a new connection is the kernel's choice (each worker listens on a
-        socket of its own, and the kernel picks one by a hash of the connection's addresses).
-        So connections are opened `at_once` together, each sending its first request at the
-        same moment, until every worker holds one; the spare ones are closed, and the others
-        by `stop`."""
+        A new connection goes to a worker holding fewest (server/worker_balance.py), but which
+        one that is also depends on the connections other tests and the server's own clients
+        hold. So connections are opened `at_once` together, each sending its first request at
+        the same moment, until every worker holds one; the spare ones are closed, and the
+        others by `stop`."""
         workers = set(self.worker_pids())
         found: dict[int, WorkerConnection] = {}
         for _ in range(rounds):
