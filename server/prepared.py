@@ -31,11 +31,12 @@ _MISSING = object()
 class Rows:
     """The rows of one statement, with the handful of `Result` methods the services use."""
 
-    __slots__ = ("_rows", "rowcount")
+    __slots__ = ("_rows", "rowcount", "lastrowid")
 
-    def __init__(self, rows: list[Any], rowcount: int = -1) -> None:
+    def __init__(self, rows: list[Any], rowcount: int = -1, lastrowid: int | None = None) -> None:
         self._rows = rows
         self.rowcount = rowcount
+        self.lastrowid = lastrowid
 
     def __iter__(self) -> Iterator[Any]:
         return iter(self._rows)
@@ -144,7 +145,7 @@ class _Plan:
             raise DBAPIError.instance(self.sql, values, error,
                                       connection.dialect.loaded_dbapi.Error) from error
         if not self.returns_rows:
-            return Rows([], cursor.rowcount)
+            return Rows([], cursor.rowcount, cursor.lastrowid)
         raw = cursor.fetchall()
         make, converters = self.row_type._make, self.converters
         if not converters:

@@ -14,8 +14,9 @@ class Event(Base):
     __tablename__ = "events"
     __table_args__ = (Index("ix_events_ticket", "ticket_id", "seq"),)
 
-    # Assigned from `sequences` inside the writing transaction, so it is gap-free and follows
-    # commit order: a client that saw seq N has seen everything before it.
+    # Assigned inside the writing transaction (PostgreSQL: from `sequences`; SQLite, whose
+    # writers take turns: the rowid it gives the row, the highest plus one), so it is gap-free
+    # and follows commit order: a client that saw seq N has seen everything before it.
     seq: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     type: Mapped[str] = mapped_column(String(40))
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

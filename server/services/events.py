@@ -48,10 +48,17 @@ def append(conn: Connection, drafts: Sequence[EventDraft]) -> list[PublishedEven
     seq row briefly (SQLite reads the next seq from the events table, under its write lock)."""
     if not drafts:
         return []
+    if conn.dialect.name == "sqlite" and len(drafts) == 1:
+        # One writer at a time (BEGIN IMMEDIATE), and seq is the table's rowid: given NULL,
+        # SQLite numbers the row the highest stored plus one, which the insert hands back.
+        # Advancing a counter row as PostgreSQL's concurrent writers must would cost every
+        # write one more page change inside its turn, and reading the highest first one more
+        # statement.
+        draft = drafts[0]
+        seq = _INSERT.execute(conn, _row(None, draft)).lastrowid
+        return [PublishedEvent(seq, draft.type, draft.at, draft.ticket_id, draft.service_code,
+                               draft.counter_id, draft.actor, draft.payload)]
     if conn.dialect.name == "sqlite":
-        # One writer at a time (BEGIN IMMEDIATE): the next seq is the highest stored plus one,
-        # read from the end of the primary key. Advancing the counter row as PostgreSQL's
-        # concurrent writers must cost every write one more page change inside its turn.
         first = _NEXT_STORED.execute(conn).scalar_one()
     else:
         top = _ADVANCE.execute(conn, {"sequence_name": EVENT_SEQ, "count": len(drafts)}
@@ -62,17 +69,18 @@ def append(conn: Connection, drafts: Sequence[EventDraft]) -> list[PublishedEven
                        d.actor, d.payload)
         for i, d in enumerate(drafts)
     ]
-    rows = [
-        {"seq": e.seq, "type": e.type, "at": e.at, "ticket_id": e.ticket_id,
-         "service_code": e.service_code, "counter_id": e.counter_id, "actor": e.actor,
-         "payload": e.payload}
-        for e in published
-    ]
+    rows = [_row(e.seq, e) for e in published]
     if len(rows) == 1:
         _INSERT.execute(conn, rows[0])
     else:
         conn.execute(_INSERT.statement, rows)
     return published
+
+
+def _row(seq: int | None, event: EventDraft | PublishedEvent) -> dict[str, Any]:
+    return {"seq": seq, "type": event.type, "at": event.at, "ticket_id": event.ticket_id,
+            "service_code": event.service_code, "counter_id": event.counter_id,
+            "actor": event.actor, "payload": event.payload}
 
 
 # Built once and run as Prepared statements: building these per event, and SQLAlchemy's
