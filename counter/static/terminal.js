@@ -178,7 +178,11 @@ document.querySelectorAll("dialog").forEach((dialog) => {
 
 document.addEventListener("keydown", (event) => {
   if (event.ctrlKey || event.metaKey || event.altKey) return;
-  if (event.target.closest("input, textarea, select, dialog")) return;
+  // Keys typed into a field or an open dialog are not shortcuts. A dialog just closed can keep
+  // the focus on its field until the browser's next frame, and a key pressed meanwhile (the
+  // clerk's next "N" right after "Enter") is meant for the terminal.
+  const field = event.target.closest("input, textarea, select, dialog");
+  if (field && !field.closest("dialog:not([open])")) return;
   const action = KEYS[event.key.toLowerCase()];
   if (!action) return;
   event.preventDefault();
