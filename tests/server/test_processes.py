@@ -483,8 +483,7 @@ def test_a_new_connection_does_not_wait_long_for_a_stopped_worker_that_holds_few
 
 
 @pytest.mark.slow
-def test_a_second_server_on_a_port_in_use_refuses_to_start_instead_of_sharing_it(production,
-                                                                                   tmp_path):
+def test_a_second_server_on_a_port_in_use_refuses_to_start_at_once(production, tmp_path):
     """Start-up says at once that the port is taken, instead of gunicorn retrying the bind
     for five seconds before it gives up."""
     server, _ = production
