@@ -45,36 +45,26 @@ class PublishedEvent:
 
 def append(conn: Connection, drafts: Sequence[EventDraft]) -> list[PublishedEvent]:
     """Number and store `drafts`; call last in a transaction, so that PostgreSQL holds the
-    seq row briefly (SQLite reads the next seq from the events table, under its write lock)."""
+    seq row briefly."""
     if not drafts:
         return []
-    if conn.dialect.name == "sqlite" and len(drafts) == 1:
+    if conn.dialect.name == "sqlite":
         # One writer at a time (BEGIN IMMEDIATE), and seq is the table's rowid: given NULL,
         # SQLite numbers the row the highest stored plus one, which the insert hands back.
         # Advancing a counter row as PostgreSQL's concurrent writers must would cost every
         # write one more page change inside its turn, and reading the highest first one more
         # statement.
-        draft = drafts[0]
-        seq = _INSERT.execute(conn, _row(None, draft)).lastrowid
-        return [PublishedEvent(seq, draft.type, draft.at, draft.ticket_id, draft.service_code,
-                               draft.counter_id, draft.actor, draft.payload)]
-    if conn.dialect.name == "sqlite":
-        first = _NEXT_STORED.execute(conn).scalar_one()
-    else:
-        top = _ADVANCE.execute(conn, {"sequence_name": EVENT_SEQ, "count": len(drafts)}
-                               ).scalar_one()
-        first = top - len(drafts) + 1
-    published = [
-        PublishedEvent(first + i, d.type, d.at, d.ticket_id, d.service_code, d.counter_id,
-                       d.actor, d.payload)
-        for i, d in enumerate(drafts)
-    ]
-    rows = [_row(e.seq, e) for e in published]
-    if len(rows) == 1:
-        _INSERT.execute(conn, rows[0])
-    else:
-        conn.execute(_INSERT.statement, rows)
+        return [_published(_INSERT.execute(conn, _row(None, d)).lastrowid, d) for d in drafts]
+    top = _ADVANCE.execute(conn, {"sequence_name": EVENT_SEQ, "count": len(drafts)}
+                           ).scalar_one()
+    published = [_published(top - len(drafts) + 1 + i, d) for i, d in enumerate(drafts)]
+    conn.execute(_INSERT.statement, [_row(e.seq, e) for e in published])
     return published
+
+
+def _published(seq: int, draft: EventDraft) -> PublishedEvent:
+    return PublishedEvent(seq, draft.type, draft.at, draft.ticket_id, draft.service_code,
+                          draft.counter_id, draft.actor, draft.payload)
 
 
 def _row(seq: int | None, event: EventDraft | PublishedEvent) -> dict[str, Any]:
